@@ -1,0 +1,49 @@
+# lrsweep — two commands on a fresh machine:
+#   make sweep   create .venv, install lrsweep and the dataset, run the main job
+#   make test    create .venv with the dev extras, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
+
+# The main job until the Optuna sweeper lands: one quick trial of the default schedule on a data subset.
+SWEEP_ARGS ?= trainer.epochs=2 data.train_size=20000 data.val_size=5000
+
+.PHONY: sweep test install dataset lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Fashion-MNIST: Debian's dataset-fashion-mnist where apt-get exists, else the Keras download.
+dataset: install
+	@if $(BIN)/python -c "import sys; from lrsweep.data import find_fashion_mnist; sys.exit(find_fashion_mnist() is None)"; then \
+	  echo "Fashion-MNIST: found"; \
+	elif command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get update -q && \
+	     DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q dataset-fashion-mnist; then \
+	  echo "Fashion-MNIST: installed Debian's dataset-fashion-mnist"; \
+	else \
+	  $(BIN)/python -c "import keras; keras.datasets.fashion_mnist.load_data()"; \
+	fi
+
+sweep: dataset
+	$(BIN)/lrsweep $(SWEEP_ARGS) $(ARGS)
+	@echo "Open the runs with: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
+
+test: install
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: install
+	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks
+	$(BIN)/ruff format --check lrsweep tests hydra_plugins benchmarks
+	$(BIN)/mypy lrsweep
+
+clean:
+	rm -rf $(VENV) outputs multirun mlruns mlflow.db lrsweep.db .pytest_cache

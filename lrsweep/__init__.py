@@ -1,0 +1,16 @@
+"""lrsweep: hyperparameter sweeps over the learning-rate schedules of Keras models."""
+
+from __future__ import annotations
+
+from lrsweep._errors import ConfigError, DatasetNotFoundError, LRSweepError, TraceUnavailableError, TrialFailedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DatasetNotFoundError",
+    "LRSweepError",
+    "TraceUnavailableError",
+    "TrialFailedError",
+    "__version__",
+]

@@ -1,0 +1,3 @@
+from lrsweep.cli import main
+
+main()

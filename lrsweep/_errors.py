@@ -1,0 +1,47 @@
+"""Exceptions that lrsweep raises on purpose, each with a message a user can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ConfigError", "DatasetNotFoundError", "LRSweepError", "TraceUnavailableError", "TrialFailedError"]
+
+
+class LRSweepError(Exception):
+    """Base class of lrsweep's own errors."""
+
+
+class ConfigError(LRSweepError, ValueError):
+    """A configuration value is not allowed.
+
+    The message names the field, the value received and what is allowed, in the Keras style:
+    "`decay_steps` must be > 0. Received: decay_steps=0". ``under("schedule")`` gives the same
+    error with the field's full config path (``schedule.decay_steps``).
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"`{field}` must be {allowed}. Received: {field}={value!r}")
+
+    def under(self, prefix: str) -> ConfigError:
+        """The same error, with ``prefix.`` in front of the field name."""
+        return ConfigError(f"{prefix}.{self.field}", self.value, self.allowed)
+
+
+class TraceUnavailableError(LRSweepError):
+    """The learning rate of this family is not known before training (it depends on metrics)."""
+
+
+class DatasetNotFoundError(LRSweepError, FileNotFoundError):
+    """The dataset files were not found in any of the places lrsweep looks."""
+
+
+class TrialFailedError(LRSweepError):
+    """Training stopped because the trial cannot produce a meaningful result (e.g. a NaN loss)."""
+
+    def __init__(self, reason: str, epochs_completed: int = 0) -> None:
+        self.reason = reason
+        self.epochs_completed = epochs_completed
+        super().__init__(reason)

@@ -1,0 +1,53 @@
+"""The ``lrsweep`` command: a thin Hydra front over :func:`lrsweep.training.run_trial`.
+
+``lrsweep [overrides]`` composes ``conf/config.yaml`` with the overrides and trains one trial;
+``lrsweep -m ...`` is a Hydra multirun. Outputs (``outputs/``, ``mlflow.db``) land in the working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from lrsweep._errors import ConfigError, LRSweepError
+from lrsweep._paths import config_dir
+
+__all__ = ["main"]
+
+log = logging.getLogger("lrsweep")
+
+# Keep TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) out of the user's terminal.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def _trial(config: DictConfig) -> float:
+    from lrsweep.training import run_trial
+
+    try:
+        result = run_trial(config)
+    except LRSweepError as error:
+        print(f"lrsweep: error: {error}", file=sys.stderr)
+        sys.exit(2 if isinstance(error, ConfigError) else 1)
+    name = result.objective_name
+    print(
+        f"lrsweep: {config.schedule.family} · {name} {result.objective:.4f} after {result.epochs_completed} "
+        f"epoch(s) · {result.seconds:.1f} s" + (f" · MLflow run {result.run_id}" if result.run_id else "")
+    )
+    return result.objective
+
+
+def main() -> None:
+    """Entry point of the ``lrsweep`` console script."""
+    from lrsweep.config import register_configs
+
+    register_configs()
+    _trial()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Typed schemas of the config groups. YAML files under ``conf/`` give the values; these give the types.
+
+Hydra checks every composed config against them, so a typo'd key or a value of the wrong type is rejected
+before anything runs. Fields without a default are set by the group's YAML preset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import MISSING
+
+__all__ = [
+    "AdamConfig",
+    "FashionMNISTConfig",
+    "LRSweepConfig",
+    "MLflowTrackingConfig",
+    "NoTrackingConfig",
+    "SGDConfig",
+    "TrainerConfig",
+]
+
+
+@dataclass
+class TrainerConfig:
+    """How one trial trains: ``model.fit`` settings and what the trial returns.
+
+    ``objective`` is the Keras log key whose value at the last epoch the trial returns (e.g. val_accuracy).
+    ``verbose`` is ``auto`` (a progress bar on a terminal, one line per epoch otherwise) or Keras' 0, 1, 2.
+    """
+
+    epochs: int = MISSING
+    batch_size: int = MISSING
+    seed: int = MISSING
+    objective: str = MISSING
+    verbose: str = MISSING
+
+
+@dataclass
+class FashionMNISTConfig:
+    """Fashion-MNIST from local IDX files; the test set is the validation set, as in the tutorial."""
+
+    _target_: str = "lrsweep.data.load_fashion_mnist"
+    normalize: bool = MISSING
+    train_size: int | None = MISSING
+    val_size: int | None = MISSING
+    data_dir: str | None = MISSING
+
+
+@dataclass
+class SGDConfig:
+    _target_: str = "keras.optimizers.SGD"
+    name: str = "sgd"
+    momentum: float = MISSING
+    nesterov: bool = MISSING
+
+
+@dataclass
+class AdamConfig:
+    _target_: str = "keras.optimizers.Adam"
+    name: str = "adam"
+    beta_1: float = MISSING
+    beta_2: float = MISSING
+    epsilon: float = MISSING
+    amsgrad: bool = MISSING
+
+
+@dataclass
+class MLflowTrackingConfig:
+    """``tracking_uri`` null: ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the working directory."""
+
+    _target_: str = "lrsweep.tracking.MLflowTracker"
+    tracking_uri: str | None = MISSING
+    experiment_name: str = MISSING
+    run_name: str | None = MISSING
+
+
+@dataclass
+class NoTrackingConfig:
+    _target_: str = "lrsweep.tracking.NullTracker"
+
+
+@dataclass
+class LRSweepConfig:
+    """The composed run. ``model`` takes any ``_target_`` that returns a Keras model."""
+
+    schedule: Any = MISSING
+    optimizer: Any = MISSING
+    model: Any = MISSING
+    data: Any = MISSING
+    trainer: TrainerConfig = MISSING
+    tracking: Any = MISSING

@@ -1,0 +1,39 @@
+"""Register every schema in Hydra's ConfigStore, under ``schema/<group>/<name>``.
+
+A preset YAML file extends its schema with ``defaults: [/schema/<group>/<name>@_here_, _self_]`` (Hydra's
+"Structured Configs as schema" pattern); keeping schemas in their own group keeps them out of the lists
+of options that ``--help`` and error messages show for ``schedule``, ``optimizer``, ...
+"""
+
+from __future__ import annotations
+
+from hydra.core.config_store import ConfigStore
+
+from lrsweep.config._schema import (
+    AdamConfig,
+    FashionMNISTConfig,
+    LRSweepConfig,
+    MLflowTrackingConfig,
+    NoTrackingConfig,
+    SGDConfig,
+    TrainerConfig,
+)
+from lrsweep.schedules import FAMILIES
+
+_GROUPS: dict[str, dict[str, type]] = {
+    "optimizer": {"sgd": SGDConfig, "adam": AdamConfig},
+    "data": {"fashion_mnist": FashionMNISTConfig},
+    "trainer": {"default": TrainerConfig},
+    "tracking": {"mlflow": MLflowTrackingConfig, "none": NoTrackingConfig},
+}
+
+
+def register_configs() -> None:
+    """Store the root schema and every group's schemas (idempotent)."""
+    store = ConfigStore.instance()
+    store.store(group="schema", name="config", node=LRSweepConfig)
+    for family, params in FAMILIES.items():
+        store.store(group="schema/schedule", name=family, node=params)
+    for group, schemas in _GROUPS.items():
+        for name, schema in schemas.items():
+            store.store(group=f"schema/{group}", name=name, node=schema)

@@ -1,0 +1,8 @@
+"""Datasets: Fashion-MNIST from local IDX files, and the IDX reader/writer."""
+
+from __future__ import annotations
+
+from lrsweep.data._fashion_mnist import FILES, Dataset, candidate_dirs, find_fashion_mnist, load_fashion_mnist
+from lrsweep.data._idx import read_idx, write_idx
+
+__all__ = ["FILES", "Dataset", "candidate_dirs", "find_fashion_mnist", "load_fashion_mnist", "read_idx", "write_idx"]

@@ -1,0 +1,8 @@
+"""Trackers: where a trial's params, metrics and artifacts go (``tracking=mlflow`` or ``tracking=none``)."""
+
+from __future__ import annotations
+
+from lrsweep.tracking._base import Metric, NullTracker, Tracker
+from lrsweep.tracking._mlflow import MLflowTracker, resolve_tracking_uri
+
+__all__ = ["MLflowTracker", "Metric", "NullTracker", "Tracker", "resolve_tracking_uri"]

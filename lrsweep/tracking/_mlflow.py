@@ -1,0 +1,101 @@
+"""MLflow tracking through :class:`mlflow.MlflowClient`, one explicit run id, no global active run."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lrsweep.tracking._base import Metric, Tracker
+
+__all__ = ["MLflowTracker", "resolve_tracking_uri"]
+
+# MLflow's limits for one log_batch request.
+_MAX_METRICS_PER_BATCH = 1000
+_MAX_PARAMS_PER_BATCH = 100
+_STATUS = {"finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlflow.db``."""
+    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+
+
+class MLflowTracker(Tracker):
+    """Log a trial as one MLflow run in ``experiment_name``.
+
+    Args:
+        tracking_uri: any MLflow tracking URI; ``None`` follows :func:`resolve_tracking_uri`.
+        experiment_name: the experiment, created on first use.
+        run_name: the run's name; ``None`` lets the trial name it after the schedule family.
+    """
+
+    def __init__(self, tracking_uri: str | None = None, experiment_name: str = "lrsweep",
+                 run_name: str | None = None) -> None:
+        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.experiment_name = experiment_name
+        self.run_name = run_name
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from mlflow import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    def _experiment_id(self) -> str:
+        experiment = self.client.get_experiment_by_name(self.experiment_name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        try:
+            return str(self.client.create_experiment(self.experiment_name))
+        except Exception:  # created meanwhile by a concurrent trial
+            experiment = self.client.get_experiment_by_name(self.experiment_name)
+            if experiment is None:
+                raise
+            return str(experiment.experiment_id)
+
+    def start(self, *, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
+        from mlflow.entities import Param
+
+        self.experiment_id = self._experiment_id()
+        run = self.client.create_run(self.experiment_id, run_name=self.run_name or run_name, tags=dict(tags))
+        self.run_id = run.info.run_id
+        items = [Param(key, value) for key, value in params.items()]
+        for start in range(0, len(items), _MAX_PARAMS_PER_BATCH):
+            self.client.log_batch(self.run_id, params=items[start : start + _MAX_PARAMS_PER_BATCH])
+
+    def log_metrics(self, metrics: Iterable[Metric]) -> None:
+        from mlflow.entities import Metric as MlflowMetric
+
+        now = int(time.time() * 1000)
+        items = [MlflowMetric(key, float(value), now, int(step)) for key, value, step in metrics]
+        for start in range(0, len(items), _MAX_METRICS_PER_BATCH):
+            self.client.log_batch(self.run_id, metrics=items[start : start + _MAX_METRICS_PER_BATCH])
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.log_batch(self.run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+
+    def log_text(self, text: str, path: str) -> None:
+        self.client.log_text(self.run_id, text, path)
+
+    def log_dict(self, data: Mapping[str, Any], path: str) -> None:
+        self.client.log_dict(self.run_id, dict(data), path)
+
+    def log_figure(self, figure: Any, path: str) -> None:
+        self.client.log_figure(self.run_id, figure, path)
+
+    def end(self, status: str) -> None:
+        if self.run_id is not None:
+            self.client.set_terminated(self.run_id, _STATUS[status])
+
+    def describe(self) -> str:
+        return f"MLflow run {self.run_id} in experiment '{self.experiment_name}' at {self.tracking_uri}"

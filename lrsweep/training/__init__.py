@@ -1,0 +1,7 @@
+"""Training one trial: :func:`run_trial` and the callbacks it uses."""
+
+from __future__ import annotations
+
+from lrsweep.training._trial import OBJECTIVES, TrialResult, flatten_params, run_trial, validate
+
+__all__ = ["OBJECTIVES", "TrialResult", "flatten_params", "run_trial", "validate"]

@@ -1,0 +1,236 @@
+"""One trial: validate the config, load data, train the model under one schedule, track everything."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from lrsweep._errors import ConfigError, LRSweepError, TrialFailedError
+from lrsweep.schedules import ScheduleParams, from_config
+
+__all__ = ["OBJECTIVES", "TrialResult", "flatten_params", "run_trial", "validate"]
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
+"""The Keras log keys a trial can return: the compiled loss and accuracy, on training and validation data."""
+_VERBOSE = ("auto", "0", "1", "2")
+_UNTRACKED_GROUPS = ("tracking",)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """What a finished trial returns.
+
+    Attributes:
+        objective: ``trainer.objective`` at the last epoch.
+        history: every epoch metric Keras logged, by name, one value per epoch.
+        lr: the LR the optimizer applied at each optimizer step, as recorded.
+        steps_per_epoch: optimizer steps per epoch.
+        seconds: wall time of ``model.fit``.
+        run_id: the tracker's run id (``None`` without tracking).
+    """
+
+    objective: float
+    objective_name: str
+    history: dict[str, list[float]]
+    lr: np.ndarray
+    steps_per_epoch: int
+    seconds: float
+    run_id: str | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def epochs_completed(self) -> int:
+        return len(self.history.get(self.objective_name, []))
+
+
+def _as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
+    return config if isinstance(config, DictConfig) else OmegaConf.create(dict(config))
+
+
+def validate(config: DictConfig | Mapping[str, Any]) -> ScheduleParams:
+    """Check everything that can be checked without data; return the typed schedule parameters.
+
+    Raises:
+        ConfigError: naming the full field (``schedule.decay_steps``, ``trainer.epochs``, ...).
+    """
+    config = _as_config(config)
+    try:
+        params = from_config(config.schedule)
+    except ConfigError as error:
+        raise error.under("schedule") from None
+    trainer = config.trainer
+    if not trainer.epochs >= 1:
+        raise ConfigError("trainer.epochs", trainer.epochs, ">= 1")
+    if not trainer.batch_size >= 1:
+        raise ConfigError("trainer.batch_size", trainer.batch_size, ">= 1")
+    if trainer.objective not in OBJECTIVES:
+        raise ConfigError("trainer.objective", trainer.objective, f"one of {list(OBJECTIVES)}")
+    if str(trainer.verbose) not in _VERBOSE:
+        raise ConfigError("trainer.verbose", trainer.verbose, f"one of {list(_VERBOSE)}")
+    return params
+
+
+def flatten_params(config: DictConfig | Mapping[str, Any]) -> dict[str, str]:
+    """The resolved config as MLflow params: dotted keys, values as in YAML (``true``, ``null``, ``[1, 2]``)."""
+    container = OmegaConf.to_container(_as_config(config), resolve=True)
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), value)
+        else:
+            flat[prefix] = node if isinstance(node, str) else json.dumps(node)
+
+    assert isinstance(container, dict)
+    for group, node in container.items():
+        if group not in _UNTRACKED_GROUPS and group != "hydra":
+            walk(str(group), node)
+    return flat
+
+
+def _instantiate(node: Any, group: str, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate``, with errors turned into lrsweep's own where they are the user's."""
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as error:
+        cause = error.__cause__
+        if isinstance(cause, ConfigError):
+            raise cause.under(group) from None
+        if isinstance(cause, LRSweepError):
+            raise cause from None
+        if cause is None or isinstance(cause, ImportError):
+            target = node.get("_target_") if hasattr(node, "get") else None
+            raise ConfigError(f"{group}._target_", target, "the dotted path of an importable callable") from None
+        raise cause from None
+
+
+def _verbosity(verbose: str) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(verbose)
+
+
+def run_trial(
+    config: DictConfig | Mapping[str, Any],
+    *,
+    tracker: Any = None,
+    dataset: Any = None,
+    callbacks: Sequence[Any] = (),
+) -> TrialResult:
+    """Train ``config.model`` on ``config.data`` under ``config.schedule`` and return the objective.
+
+    Everything that can be wrong in the config is checked before data is loaded. The run is tracked by
+    ``tracker`` (default: ``config.tracking`` instantiated) and ends as ``finished``, ``failed`` (with the
+    reason as tag ``lrsweep.failure_reason``) or ``killed``.
+
+    Args:
+        config: the composed config (``conf/config.yaml``'s shape), an OmegaConf node or a plain dict.
+        tracker: a :class:`~lrsweep.tracking.Tracker` to use instead of ``config.tracking``.
+        dataset: a :class:`~lrsweep.data.Dataset` to use instead of loading ``config.data``.
+        callbacks: extra Keras callbacks (e.g. a pruning reporter).
+
+    Raises:
+        ConfigError: a config value is not allowed (before any data is loaded).
+        TrialFailedError: the loss became NaN/inf, or the objective is not finite.
+    """
+    config = _as_config(config)
+    schedule = validate(config)
+    if tracker is None:
+        tracker = _instantiate(config.tracking, "tracking")
+    if dataset is None:
+        dataset = _instantiate(config.data, "data")
+
+    import keras
+
+    from lrsweep._backend import backend_name, device_description
+    from lrsweep.plotting import plot_lr
+    from lrsweep.training._callbacks import EpochTracker, LearningRateRecorder, NaNGuard
+
+    trainer = config.trainer
+    steps_per_epoch = dataset.steps_per_epoch(trainer.batch_size)
+    total_steps = steps_per_epoch * trainer.epochs
+    keras.utils.set_random_seed(trainer.seed)
+    built = schedule.build(total_steps)
+    optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
+    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    params = flatten_params(config)
+    params.update({"run.steps_per_epoch": str(steps_per_epoch), "run.total_steps": str(total_steps),
+                   "run.train_images": str(len(dataset.x_train)), "run.val_images": str(len(dataset.x_val))})
+    family = schedule.family_name()
+    tracker.start(
+        run_name=family,
+        params=params,
+        tags={"lrsweep.family": family, "lrsweep.kind": schedule.kind, "lrsweep.backend": backend_name(),
+              "lrsweep.device": device_description(), "lrsweep.status": "running"},
+    )
+    tracker.log_text(OmegaConf.to_yaml(config, resolve=True), "config.yaml")
+    if built.keras_schedule is not None:
+        tracker.log_dict(keras.optimizers.schedules.serialize(built.keras_schedule), "schedule.json")
+
+    recorder, guard = LearningRateRecorder(), NaNGuard()
+    epochs = EpochTracker(tracker, recorder, guard)
+    status, reason = "failed", None
+    started = time.perf_counter()
+    try:
+        model.fit(
+            dataset.x_train, dataset.y_train,
+            batch_size=trainer.batch_size, epochs=trainer.epochs,
+            validation_data=(dataset.x_val, dataset.y_val),
+            callbacks=[*built.callbacks, recorder, guard, epochs, *callbacks],
+            verbose=_verbosity(str(trainer.verbose)),
+        )
+        if guard.reason is not None:
+            raise TrialFailedError(guard.reason, epochs.epochs_completed)
+        objective = epochs.history[trainer.objective][-1]
+        if not math.isfinite(objective):
+            raise TrialFailedError(f"{trainer.objective} is {objective}", epochs.epochs_completed)
+        status = "finished"
+    except KeyboardInterrupt:
+        status, reason = "killed", "interrupted"
+        raise
+    except TrialFailedError as error:
+        reason = error.reason
+        raise
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        seconds = time.perf_counter() - started
+        tags = {"lrsweep.status": status, "lrsweep.epochs_completed": str(epochs.epochs_completed)}
+        if reason is not None:
+            tags["lrsweep.failure_reason"] = reason[:4000]
+            log.error("trial failed: %s", reason)
+        if recorder.values:
+            figure = plot_lr(recorder.trace, steps_per_epoch=steps_per_epoch,
+                             title=f"{family}: learning rate applied at each optimizer step")
+            tracker.log_figure(figure, "lr_schedule.png")
+        tracker.set_tags(tags)
+        tracker.end(status)
+
+    return TrialResult(
+        objective=float(objective),
+        objective_name=str(trainer.objective),
+        history=epochs.history,
+        lr=recorder.trace,
+        steps_per_epoch=steps_per_epoch,
+        seconds=seconds,
+        run_id=tracker.run_id,
+        params=params,
+    )
