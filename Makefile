@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
-SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # The main job until the Optuna sweeper lands: one quick trial of the default schedule on a data subset.
 SWEEP_ARGS ?= trainer.epochs=2 data.train_size=20000 data.val_size=5000

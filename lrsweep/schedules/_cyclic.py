@@ -25,7 +25,7 @@ _CYCLICAL_MODES = ("triangular", "triangular2", "exp_range")
 def _interpolate(start: Any, end: Any, fraction: Any, anneal: str) -> Any:
     if anneal == "cos":
         return end + (start - end) * 0.5 * (1.0 + ops.cos(math.pi * fraction))
-    return start + (end - start) * fraction
+    return start * (1.0 - fraction) + end * fraction
 
 
 @keras.saving.register_keras_serializable(package="lrsweep")
