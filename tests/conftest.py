@@ -60,17 +60,16 @@ def compose_config() -> Compose:
 
     def _compose(*overrides: str, extra: Sequence[str] = ()) -> DictConfig:
         with initialize_config_dir(str(config_dir()), version_base="1.3"):
-            return compose("config", overrides=[*overrides, *extra])
+            return compose("config", overrides=[*extra, *overrides])
 
     return _compose
 
 
 @pytest.fixture
 def fast(tmp_path: Path, data_dir: Path) -> list[str]:
-    """Overrides for a quick trial on the synthetic data, tracked in a SQLite store under tmp_path."""
+    """Overrides for a quick trial on the synthetic data (tracked in the default ``mlflow.db`` of tmp_path)."""
     return [
         f"data.data_dir={data_dir}",
-        f"tracking.tracking_uri=sqlite:///{tmp_path / 'mlflow.db'}",
         "trainer.epochs=2",
         f"trainer.batch_size={BATCH}",
         "trainer.verbose=0",

@@ -105,8 +105,9 @@ def load_fashion_mnist(
     elif download:
         arrays, source = _download(), "keras.datasets.fashion_mnist"
     else:
-        raise DatasetNotFoundError(f"Fashion-MNIST not found in {[str(d) for d in candidate_dirs(data_dir)]}. "
-                                   + INSTALL_HINT)
+        raise DatasetNotFoundError(
+            f"Fashion-MNIST not found in {[str(d) for d in candidate_dirs(data_dir)]}. " + INSTALL_HINT
+        )
     n_train = _subset("train_size", train_size, len(arrays["x_train"]))
     n_val = _subset("val_size", val_size, len(arrays["x_val"]))
     scale = np.float32(1 / 255) if normalize else np.float32(1)

@@ -16,7 +16,7 @@ _UBYTE = 0x08
 
 
 def _open(path: Path, mode: str):  # type: ignore[no-untyped-def]
-    return gzip.open(path, mode) if path.suffix == ".gz" else open(path, mode)  # noqa: SIM115
+    return gzip.open(path, mode) if path.suffix == ".gz" else open(path, mode)
 
 
 def read_idx(path: str | Path) -> np.ndarray:

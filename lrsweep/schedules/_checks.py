@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from lrsweep._errors import ConfigError
@@ -23,8 +24,9 @@ def at_least(name: str, value: float, low: float) -> None:
         raise ConfigError(name, value, f">= {low}")
 
 
-def between(name: str, value: float, low: float, high: float, *, open_low: bool = False,
-            open_high: bool = False) -> None:
+def between(
+    name: str, value: float, low: float, high: float, *, open_low: bool = False, open_high: bool = False
+) -> None:
     ok_low = value > low if open_low else value >= low
     ok_high = value < high if open_high else value <= high
     if not (ok_low and ok_high):
@@ -38,7 +40,7 @@ def one_of(name: str, value: Any, options: Sequence[Any]) -> None:
 
 
 def strictly_increasing(name: str, values: Sequence[float]) -> None:
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(values)):
         raise ConfigError(name, list(values), "strictly increasing")
 
 

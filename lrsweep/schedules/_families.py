@@ -266,8 +266,10 @@ def import_function(path: str) -> Callable[..., Any]:
         target = None
     if not callable(target):
         raise ConfigError(
-            "function", path, "the dotted path of an importable `(epoch, lr) -> lr` function, "
-            "e.g. 'lrsweep.schedules.functions.divide_by_three'"
+            "function",
+            path,
+            "the dotted path of an importable `(epoch, lr) -> lr` function, "
+            "e.g. 'lrsweep.schedules.functions.divide_by_three'",
         )
     return target  # type: ignore[no-any-return]
 
@@ -278,7 +280,7 @@ class CustomParams(EpochSchedule):
     function: str
     kwargs: dict[str, Any] = field(default_factory=dict)
 
-    formula = "function(epoch, lr, **kwargs), lr being the LR before the epoch"
+    formula = "function(epoch, lr) with `kwargs` bound to it; lr is the LR before the epoch"
 
     def validate(self) -> None:
         super().validate()

@@ -32,8 +32,9 @@ class MLflowTracker(Tracker):
         run_name: the run's name; ``None`` lets the trial name it after the schedule family.
     """
 
-    def __init__(self, tracking_uri: str | None = None, experiment_name: str = "lrsweep",
-                 run_name: str | None = None) -> None:
+    def __init__(
+        self, tracking_uri: str | None = None, experiment_name: str = "lrsweep", run_name: str | None = None
+    ) -> None:
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
         self.experiment_name = experiment_name
         self.run_name = run_name

@@ -171,14 +171,25 @@ def run_trial(
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     params = flatten_params(config)
-    params.update({"run.steps_per_epoch": str(steps_per_epoch), "run.total_steps": str(total_steps),
-                   "run.train_images": str(len(dataset.x_train)), "run.val_images": str(len(dataset.x_val))})
+    params.update(
+        {
+            "run.steps_per_epoch": str(steps_per_epoch),
+            "run.total_steps": str(total_steps),
+            "run.train_images": str(len(dataset.x_train)),
+            "run.val_images": str(len(dataset.x_val)),
+        }
+    )
     family = schedule.family_name()
     tracker.start(
         run_name=family,
         params=params,
-        tags={"lrsweep.family": family, "lrsweep.kind": schedule.kind, "lrsweep.backend": backend_name(),
-              "lrsweep.device": device_description(), "lrsweep.status": "running"},
+        tags={
+            "lrsweep.family": family,
+            "lrsweep.kind": schedule.kind,
+            "lrsweep.backend": backend_name(),
+            "lrsweep.device": device_description(),
+            "lrsweep.status": "running",
+        },
     )
     tracker.log_text(OmegaConf.to_yaml(config, resolve=True), "config.yaml")
     if built.keras_schedule is not None:
@@ -190,8 +201,10 @@ def run_trial(
     started = time.perf_counter()
     try:
         model.fit(
-            dataset.x_train, dataset.y_train,
-            batch_size=trainer.batch_size, epochs=trainer.epochs,
+            dataset.x_train,
+            dataset.y_train,
+            batch_size=trainer.batch_size,
+            epochs=trainer.epochs,
             validation_data=(dataset.x_val, dataset.y_val),
             callbacks=[*built.callbacks, recorder, guard, epochs, *callbacks],
             verbose=_verbosity(str(trainer.verbose)),
@@ -216,10 +229,12 @@ def run_trial(
         tags = {"lrsweep.status": status, "lrsweep.epochs_completed": str(epochs.epochs_completed)}
         if reason is not None:
             tags["lrsweep.failure_reason"] = reason[:4000]
-            log.error("trial failed: %s", reason)
         if recorder.values:
-            figure = plot_lr(recorder.trace, steps_per_epoch=steps_per_epoch,
-                             title=f"{family}: learning rate applied at each optimizer step")
+            figure = plot_lr(
+                recorder.trace,
+                steps_per_epoch=steps_per_epoch,
+                title=f"{family}: learning rate applied at each optimizer step",
+            )
             tracker.log_figure(figure, "lr_schedule.png")
         tracker.set_tags(tags)
         tracker.end(status)

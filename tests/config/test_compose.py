@@ -27,8 +27,11 @@ def test_config_groups_are_the_documented_ones():
 
 @pytest.mark.parametrize(
     "override",
-    [f"{group}={name}" for group in ("schedule", "optimizer", "model", "data", "trainer", "tracking")
-     for name in options(group)],
+    [
+        f"{group}={name}"
+        for group in ("schedule", "optimizer", "model", "data", "trainer", "tracking")
+        for name in options(group)
+    ],
 )
 def test_every_config_file_composes_and_resolves(compose_config, override):
     config = compose_config(override)
@@ -47,8 +50,7 @@ def test_defaults_are_the_tutorials_setup(compose_config):
 @pytest.mark.parametrize("name", options("optimizer"))
 def test_optimizers_instantiate_with_a_schedule(compose_config, name):
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
-    optimizer = _trial._instantiate(compose_config(f"optimizer={name}").optimizer, "optimizer",
-                                    learning_rate=schedule)
+    optimizer = _trial._instantiate(compose_config(f"optimizer={name}").optimizer, "optimizer", learning_rate=schedule)
     assert type(optimizer).__name__.lower() == name
     assert optimizer._learning_rate is schedule
 

@@ -13,7 +13,7 @@ def test_loads_from_lrsweep_data_dir(data_dir):
     assert data.source == str(data_dir)
     assert data.x_train.shape == (N_TRAIN, 28, 28, 1) and data.x_val.shape == (N_VAL, 28, 28, 1)
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int32
-    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert data.x_train.min() >= 0.0 and data.x_train.max() <= 1.0
     assert data.num_classes == 10 and data.input_shape == (28, 28, 1)
 
 
@@ -31,10 +31,13 @@ def test_subsets_take_the_first_images():
     assert small.steps_per_epoch(64) == 2
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"train_size": 0}, "`train_size` must be null or >= 1. Received: train_size=0"),
-    ({"val_size": 10**6}, f"`val_size` must be null or between 1 and {N_VAL}"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"train_size": 0}, "`train_size` must be null or >= 1. Received: train_size=0"),
+        ({"val_size": 10**6}, f"`val_size` must be null or between 1 and {N_VAL}"),
+    ],
+)
 def test_bad_sizes(kwargs, message):
     with pytest.raises(ConfigError) as caught:
         load_fashion_mnist(**kwargs)

@@ -31,8 +31,7 @@ def one_cycle_reference(step, peak, total, pct, div, final_div, anneal):
 @pytest.mark.parametrize("anneal", ["cos", "linear"])
 @pytest.mark.parametrize(("total", "pct"), [(100, 0.3), (37, 0.5), (10, 0.1)])
 def test_one_cycle_matches_closed_form(anneal, total, pct):
-    schedule = OneCycle(0.02, total_steps=total, pct_start=pct, div_factor=20.0, final_div_factor=100.0,
-                        anneal=anneal)
+    schedule = OneCycle(0.02, total_steps=total, pct_start=pct, div_factor=20.0, final_div_factor=100.0, anneal=anneal)
     n = total + 10  # beyond total_steps it holds the final value
     expected = [one_cycle_reference(s, 0.02, total, pct, 20.0, 100.0, anneal) for s in range(n)]
     np.testing.assert_allclose(values(schedule, n), expected, rtol=1e-5, atol=1e-9)

@@ -72,35 +72,77 @@ def test_step_families_serialize_and_deserialize(family, compose_config):
 # ----------------------------------------------------------------------------- step-wise against Keras' classes
 
 STEP_CASES = [
-    ("exponential_decay", KS.ExponentialDecay,
-     dict(initial_learning_rate=0.001, decay_steps=500, decay_rate=0.98, staircase=True)),
-    ("exponential_decay", KS.ExponentialDecay,
-     dict(initial_learning_rate=0.1, decay_steps=7, decay_rate=0.5, staircase=False)),
-    ("exponential_decay", KS.ExponentialDecay,
-     dict(initial_learning_rate=0.05, decay_steps=3, decay_rate=0.9, staircase=True)),
-    ("piecewise_constant", KS.PiecewiseConstantDecay,
-     dict(boundaries=[1000, 2000, 3000], values=[0.003, 0.002, 0.001, 0.0001])),
+    (
+        "exponential_decay",
+        KS.ExponentialDecay,
+        dict(initial_learning_rate=0.001, decay_steps=500, decay_rate=0.98, staircase=True),
+    ),
+    (
+        "exponential_decay",
+        KS.ExponentialDecay,
+        dict(initial_learning_rate=0.1, decay_steps=7, decay_rate=0.5, staircase=False),
+    ),
+    (
+        "exponential_decay",
+        KS.ExponentialDecay,
+        dict(initial_learning_rate=0.05, decay_steps=3, decay_rate=0.9, staircase=True),
+    ),
+    (
+        "piecewise_constant",
+        KS.PiecewiseConstantDecay,
+        dict(boundaries=[1000, 2000, 3000], values=[0.003, 0.002, 0.001, 0.0001]),
+    ),
     ("piecewise_constant", KS.PiecewiseConstantDecay, dict(boundaries=[0, 5], values=[0.3, 0.2, 0.1])),
-    ("polynomial_decay", KS.PolynomialDecay,
-     dict(initial_learning_rate=0.003, decay_steps=5000, end_learning_rate=0.001, power=1.5, cycle=False)),
-    ("polynomial_decay", KS.PolynomialDecay,
-     dict(initial_learning_rate=0.01, decay_steps=40, end_learning_rate=0.0, power=0.5, cycle=True)),
-    ("polynomial_decay", KS.PolynomialDecay,
-     dict(initial_learning_rate=0.01, decay_steps=40, end_learning_rate=0.001, power=2.0, cycle=False)),
-    ("inverse_time_decay", KS.InverseTimeDecay,
-     dict(initial_learning_rate=0.003, decay_steps=100, decay_rate=0.5, staircase=False)),
-    ("inverse_time_decay", KS.InverseTimeDecay,
-     dict(initial_learning_rate=0.003, decay_steps=25, decay_rate=2.0, staircase=True)),
-    ("cosine_decay", KS.CosineDecay,
-     dict(initial_learning_rate=0.01, decay_steps=150, alpha=0.0, warmup_target=None, warmup_steps=0)),
-    ("cosine_decay", KS.CosineDecay,
-     dict(initial_learning_rate=0.001, decay_steps=100, alpha=0.1, warmup_target=0.01, warmup_steps=50)),
-    ("cosine_decay", KS.CosineDecay,
-     dict(initial_learning_rate=0.002, decay_steps=60, alpha=0.05, warmup_target=0.02, warmup_steps=1)),
-    ("cosine_decay_restarts", KS.CosineDecayRestarts,
-     dict(initial_learning_rate=0.003, first_decay_steps=30, t_mul=2.0, m_mul=1.0, alpha=0.0)),
-    ("cosine_decay_restarts", KS.CosineDecayRestarts,
-     dict(initial_learning_rate=0.01, first_decay_steps=17, t_mul=1.0, m_mul=0.5, alpha=0.1)),
+    (
+        "polynomial_decay",
+        KS.PolynomialDecay,
+        dict(initial_learning_rate=0.003, decay_steps=5000, end_learning_rate=0.001, power=1.5, cycle=False),
+    ),
+    (
+        "polynomial_decay",
+        KS.PolynomialDecay,
+        dict(initial_learning_rate=0.01, decay_steps=40, end_learning_rate=0.0, power=0.5, cycle=True),
+    ),
+    (
+        "polynomial_decay",
+        KS.PolynomialDecay,
+        dict(initial_learning_rate=0.01, decay_steps=40, end_learning_rate=0.001, power=2.0, cycle=False),
+    ),
+    (
+        "inverse_time_decay",
+        KS.InverseTimeDecay,
+        dict(initial_learning_rate=0.003, decay_steps=100, decay_rate=0.5, staircase=False),
+    ),
+    (
+        "inverse_time_decay",
+        KS.InverseTimeDecay,
+        dict(initial_learning_rate=0.003, decay_steps=25, decay_rate=2.0, staircase=True),
+    ),
+    (
+        "cosine_decay",
+        KS.CosineDecay,
+        dict(initial_learning_rate=0.01, decay_steps=150, alpha=0.0, warmup_target=None, warmup_steps=0),
+    ),
+    (
+        "cosine_decay",
+        KS.CosineDecay,
+        dict(initial_learning_rate=0.001, decay_steps=100, alpha=0.1, warmup_target=0.01, warmup_steps=50),
+    ),
+    (
+        "cosine_decay",
+        KS.CosineDecay,
+        dict(initial_learning_rate=0.002, decay_steps=60, alpha=0.05, warmup_target=0.02, warmup_steps=1),
+    ),
+    (
+        "cosine_decay_restarts",
+        KS.CosineDecayRestarts,
+        dict(initial_learning_rate=0.003, first_decay_steps=30, t_mul=2.0, m_mul=1.0, alpha=0.0),
+    ),
+    (
+        "cosine_decay_restarts",
+        KS.CosineDecayRestarts,
+        dict(initial_learning_rate=0.01, first_decay_steps=17, t_mul=1.0, m_mul=0.5, alpha=0.1),
+    ),
 ]
 
 
@@ -114,8 +156,17 @@ def test_step_trace_equals_keras_schedule(family, keras_class, arguments):
 
 
 def test_exponential_decay_closed_form_with_staircase():
-    trace = lr_trace({"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 4,
-                      "decay_rate": 0.5, "staircase": True}, 6, 2)
+    trace = lr_trace(
+        {
+            "family": "exponential_decay",
+            "initial_learning_rate": 0.1,
+            "decay_steps": 4,
+            "decay_rate": 0.5,
+            "staircase": True,
+        },
+        6,
+        2,
+    )
     expected = [0.1 * 0.5 ** (step // 4) for step in range(12)]
     np.testing.assert_allclose(trace, expected, rtol=1e-6)
 
@@ -145,8 +196,17 @@ def test_inverse_time_with_decay_steps_1_reproduces_keras2_optimizer_decay():
     """The tutorial's ``SGD(learning_rate=lr, decay=lr/epochs)``: lr / (1 + decay * step) at each step."""
     lr, epochs = 0.001, 5
     decay = lr / epochs
-    trace = lr_trace({"family": "inverse_time_decay", "initial_learning_rate": lr, "decay_steps": 1,
-                      "decay_rate": decay, "staircase": False}, steps_per_epoch=938, epochs=epochs)
+    trace = lr_trace(
+        {
+            "family": "inverse_time_decay",
+            "initial_learning_rate": lr,
+            "decay_steps": 1,
+            "decay_rate": decay,
+            "staircase": False,
+        },
+        steps_per_epoch=938,
+        epochs=epochs,
+    )
     steps = np.arange(938 * epochs)
     np.testing.assert_allclose(trace, lr / (1 + decay * steps), rtol=1e-6)
 
@@ -155,17 +215,27 @@ def test_inverse_time_with_decay_steps_1_reproduces_keras2_optimizer_decay():
 
 EPOCH_CASES = [
     ({"family": "constant", "initial_learning_rate": 0.001}, lambda e: 0.001),
-    ({"family": "step_decay", "initial_learning_rate": 0.01, "factor": 0.5, "drop_every": 2},
-     lambda e: 0.01 * 0.5 ** (e // 2)),
-    ({"family": "step_decay", "initial_learning_rate": 0.01, "factor": 0.1, "drop_every": 1},
-     lambda e: 0.01 * 0.1**e),
+    (
+        {"family": "step_decay", "initial_learning_rate": 0.01, "factor": 0.5, "drop_every": 2},
+        lambda e: 0.01 * 0.5 ** (e // 2),
+    ),
+    ({"family": "step_decay", "initial_learning_rate": 0.01, "factor": 0.1, "drop_every": 1}, lambda e: 0.01 * 0.1**e),
     ({"family": "exponential_epoch", "initial_learning_rate": 0.01, "rate": 0.95}, lambda e: 0.01 * 0.95**e),
     ({"family": "time_based", "initial_learning_rate": 0.01, "decay": 0.1}, lambda e: 0.01 / (1 + 0.1 * e)),
     ({"family": "time_based", "initial_learning_rate": 0.01, "decay": 0.0}, lambda e: 0.01),
-    ({"family": "custom", "initial_learning_rate": 0.001,
-      "function": "lrsweep.schedules.functions.divide_by_three"}, lambda e: 0.001 / 3 ** (e + 1)),
-    ({"family": "custom", "initial_learning_rate": 0.001, "function": "lrsweep.schedules.functions.step_decay",
-      "kwargs": {"initial_learning_rate": 0.02, "factor": 0.5, "drop_every": 3}}, lambda e: 0.02 * 0.5 ** (e // 3)),
+    (
+        {"family": "custom", "initial_learning_rate": 0.001, "function": "lrsweep.schedules.functions.divide_by_three"},
+        lambda e: 0.001 / 3 ** (e + 1),
+    ),
+    (
+        {
+            "family": "custom",
+            "initial_learning_rate": 0.001,
+            "function": "lrsweep.schedules.functions.step_decay",
+            "kwargs": {"initial_learning_rate": 0.02, "factor": 0.5, "drop_every": 3},
+        },
+        lambda e: 0.02 * 0.5 ** (e // 3),
+    ),
 ]
 
 
@@ -188,8 +258,9 @@ def test_epoch_families_are_keras_learning_rate_schedulers(config, formula):
 
 
 def test_reduce_on_plateau_builds_keras_callback_with_its_arguments():
-    built = from_config({"family": "reduce_on_plateau", "initial_learning_rate": 0.01, "factor": 0.2,
-                         "patience": 3, "min_lr": 1e-5}).build(10)
+    built = from_config(
+        {"family": "reduce_on_plateau", "initial_learning_rate": 0.01, "factor": 0.2, "patience": 3, "min_lr": 1e-5}
+    ).build(10)
     (callback,) = built.callbacks
     assert isinstance(callback, keras.callbacks.ReduceLROnPlateau)
     assert (callback.factor, callback.patience, callback.min_lr, callback.monitor) == (0.2, 3, 1e-5, "val_loss")
@@ -205,50 +276,104 @@ def test_kinds_match_their_base_classes():
 # ------------------------------------------------------------------------------------------------- bad input
 
 BAD = [
-    ({"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.5},
-     "`decay_steps` must be > 0. Received: decay_steps=0"),
-    ({"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.0},
-     "`decay_rate` must be > 0. Received: decay_rate=0.0"),
-    ({"family": "exponential_decay", "initial_learning_rate": -1.0, "decay_steps": 10, "decay_rate": 0.5},
-     "`initial_learning_rate` must be > 0. Received: initial_learning_rate=-1.0"),
-    ({"family": "inverse_time_decay", "initial_learning_rate": 0.1, "decay_steps": -5, "decay_rate": 0.5},
-     "`decay_steps` must be > 0. Received: decay_steps=-5"),
-    ({"family": "inverse_time_decay", "initial_learning_rate": 0.1, "decay_steps": 5, "decay_rate": -0.5},
-     "`decay_rate` must be > 0. Received: decay_rate=-0.5"),
-    ({"family": "polynomial_decay", "initial_learning_rate": 0.1, "decay_steps": 0},
-     "`decay_steps` must be > 0. Received: decay_steps=0"),
-    ({"family": "piecewise_constant", "boundaries": [100, 100], "values": [0.3, 0.2, 0.1]},
-     "`boundaries` must be strictly increasing. Received: boundaries=[100, 100]"),
-    ({"family": "piecewise_constant", "boundaries": [200, 100], "values": [0.3, 0.2, 0.1]},
-     "`boundaries` must be strictly increasing. Received: boundaries=[200, 100]"),
-    ({"family": "piecewise_constant", "boundaries": [100, 200], "values": [0.3, 0.2]},
-     "`values` must be a list of 3 values (one more than boundaries). Received: values=[0.3, 0.2]"),
-    ({"family": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "alpha": 1.5},
-     "`alpha` must be in [0.0, 1.0]. Received: alpha=1.5"),
-    ({"family": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "warmup_steps": 5},
-     "`warmup_target` must be set when warmup_steps > 0"),
-    ({"family": "cosine_decay_restarts", "initial_learning_rate": 0.1, "first_decay_steps": 0},
-     "`first_decay_steps` must be > 0. Received: first_decay_steps=0"),
-    ({"family": "step_decay", "initial_learning_rate": 0.1, "factor": 0.5, "drop_every": 0},
-     "`drop_every` must be >= 1. Received: drop_every=0"),
-    ({"family": "custom", "initial_learning_rate": 0.1, "function": "no_such_module.halve"},
-     "`function` must be the dotted path of an importable `(epoch, lr) -> lr` function"),
-    ({"family": "custom", "initial_learning_rate": 0.1, "function": "lrsweep.schedules.functions.nope"},
-     "Received: function='lrsweep.schedules.functions.nope'"),
-    ({"family": "reduce_on_plateau", "initial_learning_rate": 0.1, "factor": 1.0},
-     "`factor` must be in (0.0, 1.0). Received: factor=1.0"),
-    ({"family": "one_cycle", "max_learning_rate": 0.1, "pct_start": 1.0},
-     "`pct_start` must be in (0.0, 1.0). Received: pct_start=1.0"),
-    ({"family": "cyclical", "initial_learning_rate": 0.01, "maximal_learning_rate": 0.001, "step_size": 10},
-     "`maximal_learning_rate` must be > initial_learning_rate (0.01). Received: maximal_learning_rate=0.001"),
-    ({"family": "cyclical", "initial_learning_rate": 0.001, "maximal_learning_rate": 0.01, "step_size": 10,
-      "mode": "sine"}, "`mode` must be one of ['triangular', 'triangular2', 'exp_range']. Received: mode='sine'"),
+    (
+        {"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.5},
+        "`decay_steps` must be > 0. Received: decay_steps=0",
+    ),
+    (
+        {"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.0},
+        "`decay_rate` must be > 0. Received: decay_rate=0.0",
+    ),
+    (
+        {"family": "exponential_decay", "initial_learning_rate": -1.0, "decay_steps": 10, "decay_rate": 0.5},
+        "`initial_learning_rate` must be > 0. Received: initial_learning_rate=-1.0",
+    ),
+    (
+        {"family": "inverse_time_decay", "initial_learning_rate": 0.1, "decay_steps": -5, "decay_rate": 0.5},
+        "`decay_steps` must be > 0. Received: decay_steps=-5",
+    ),
+    (
+        {"family": "inverse_time_decay", "initial_learning_rate": 0.1, "decay_steps": 5, "decay_rate": -0.5},
+        "`decay_rate` must be > 0. Received: decay_rate=-0.5",
+    ),
+    (
+        {"family": "polynomial_decay", "initial_learning_rate": 0.1, "decay_steps": 0},
+        "`decay_steps` must be > 0. Received: decay_steps=0",
+    ),
+    (
+        {"family": "piecewise_constant", "boundaries": [100, 100], "values": [0.3, 0.2, 0.1]},
+        "`boundaries` must be strictly increasing. Received: boundaries=[100, 100]",
+    ),
+    (
+        {"family": "piecewise_constant", "boundaries": [200, 100], "values": [0.3, 0.2, 0.1]},
+        "`boundaries` must be strictly increasing. Received: boundaries=[200, 100]",
+    ),
+    (
+        {"family": "piecewise_constant", "boundaries": [100, 200], "values": [0.3, 0.2]},
+        "`values` must be a list of 3 values (one more than boundaries). Received: values=[0.3, 0.2]",
+    ),
+    (
+        {"family": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "alpha": 1.5},
+        "`alpha` must be in [0.0, 1.0]. Received: alpha=1.5",
+    ),
+    (
+        {"family": "cosine_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "warmup_steps": 5},
+        "`warmup_target` must be set when warmup_steps > 0",
+    ),
+    (
+        {"family": "cosine_decay_restarts", "initial_learning_rate": 0.1, "first_decay_steps": 0},
+        "`first_decay_steps` must be > 0. Received: first_decay_steps=0",
+    ),
+    (
+        {"family": "step_decay", "initial_learning_rate": 0.1, "factor": 0.5, "drop_every": 0},
+        "`drop_every` must be >= 1. Received: drop_every=0",
+    ),
+    (
+        {"family": "custom", "initial_learning_rate": 0.1, "function": "no_such_module.halve"},
+        "`function` must be the dotted path of an importable `(epoch, lr) -> lr` function",
+    ),
+    (
+        {"family": "custom", "initial_learning_rate": 0.1, "function": "lrsweep.schedules.functions.nope"},
+        "Received: function='lrsweep.schedules.functions.nope'",
+    ),
+    (
+        {"family": "reduce_on_plateau", "initial_learning_rate": 0.1, "factor": 1.0},
+        "`factor` must be in (0.0, 1.0). Received: factor=1.0",
+    ),
+    (
+        {"family": "one_cycle", "max_learning_rate": 0.1, "pct_start": 1.0},
+        "`pct_start` must be in (0.0, 1.0). Received: pct_start=1.0",
+    ),
+    (
+        {"family": "cyclical", "initial_learning_rate": 0.01, "maximal_learning_rate": 0.001, "step_size": 10},
+        "`maximal_learning_rate` must be > initial_learning_rate (0.01). Received: maximal_learning_rate=0.001",
+    ),
+    (
+        {
+            "family": "cyclical",
+            "initial_learning_rate": 0.001,
+            "maximal_learning_rate": 0.01,
+            "step_size": 10,
+            "mode": "sine",
+        },
+        "`mode` must be one of ['triangular', 'triangular2', 'exp_range']. Received: mode='sine'",
+    ),
     ({"family": "no_such_family"}, "`family` must be one of ['constant', 'cosine_decay'"),
     ({"initial_learning_rate": 0.1}, "`family` must be one of"),
-    ({"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10},
-     "`decay_rate` must be set: exponential_decay has no default for it"),
-    ({"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5,
-      "decay_rat": 0.5}, "`decay_rat` must be a parameter of exponential_decay"),
+    (
+        {"family": "exponential_decay", "initial_learning_rate": 0.1, "decay_steps": 10},
+        "`decay_rate` must be set: exponential_decay has no default for it",
+    ),
+    (
+        {
+            "family": "exponential_decay",
+            "initial_learning_rate": 0.1,
+            "decay_steps": 10,
+            "decay_rate": 0.5,
+            "decay_rat": 0.5,
+        },
+        "`decay_rat` must be a parameter of exponential_decay",
+    ),
 ]
 
 

@@ -1,0 +1,28 @@
+"""The README's table of schedule families, generated from the registry (``python -m lrsweep._docs``)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lrsweep.schedules import FAMILIES
+
+__all__ = ["families_table"]
+
+_KIND = {"step": "per step", "epoch": "per epoch", "metric": "on plateau"}
+
+
+def _keys(cls: type) -> str:
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "family"]
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def families_table() -> str:
+    """A Markdown table: family, when the LR changes, the Keras object built, the formula, the config keys."""
+    rows = ["| `schedule=` | changes | builds | learning rate | keys (`schedule.<key>=`) |", "|---|---|---|---|---|"]
+    for name, cls in FAMILIES.items():
+        rows.append(f"| `{name}` | {_KIND[cls.kind]} | `{cls.keras_object}` | {cls.formula} | {_keys(cls)} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(families_table(), end="")
