@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from lrsweep._errors import ConfigError, DatasetNotFoundError, LRSweepError, TraceUnavailableError, TrialFailedError
+from lrsweep._errors import (
+    ConfigError,
+    DatasetNotFoundError,
+    LRSweepError,
+    TraceUnavailableError,
+    TrialFailedError,
+    TrialPrunedError,
+)
 
 __version__ = "0.1.0"
 
@@ -12,5 +19,6 @@ __all__ = [
     "LRSweepError",
     "TraceUnavailableError",
     "TrialFailedError",
+    "TrialPrunedError",
     "__version__",
 ]

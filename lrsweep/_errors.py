@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ConfigError", "DatasetNotFoundError", "LRSweepError", "TraceUnavailableError", "TrialFailedError"]
+__all__ = [
+    "ConfigError",
+    "DatasetNotFoundError",
+    "LRSweepError",
+    "TraceUnavailableError",
+    "TrialFailedError",
+    "TrialPrunedError",
+]
 
 
 class LRSweepError(Exception):
@@ -45,3 +52,13 @@ class TrialFailedError(LRSweepError):
         self.reason = reason
         self.epochs_completed = epochs_completed
         super().__init__(reason)
+
+
+class TrialPrunedError(LRSweepError):
+    """The pruner stopped the trial after an epoch; it is a normal outcome of a sweep, not a failure."""
+
+    def __init__(self, epoch: int, value: float) -> None:
+        self.epoch = epoch
+        self.value = value
+        self.epochs_completed = epoch + 1
+        super().__init__(f"pruned after epoch {epoch} (objective {value:.4f})")

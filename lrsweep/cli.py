@@ -6,19 +6,18 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lrsweep._errors import ConfigError, LRSweepError
+from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError
 from lrsweep._paths import config_dir
 
 __all__ = ["main"]
-
-log = logging.getLogger("lrsweep")
 
 # Keep TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) out of the user's terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -26,12 +25,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def _trial(config: DictConfig) -> float:
+    from lrsweep.sweep import trial_callbacks
     from lrsweep.training import run_trial
 
     try:
-        result = run_trial(config)
+        result = run_trial(config, callbacks=trial_callbacks(config))
     except LRSweepError as error:
-        print(f"lrsweep: error: {error}", file=sys.stderr)
+        if not isinstance(error, TrialPrunedError):
+            print(f"lrsweep: error: {error}", file=sys.stderr)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # Hydra records the job as failed, runs the others, and reports it at the end
         sys.exit(2 if isinstance(error, ConfigError) else 1)
     name = result.objective_name
     print(

@@ -118,3 +118,18 @@ def test_python_dash_m_and_help(tmp_path):
     assert done.returncode == 0
     for group in ("schedule", "optimizer", "model", "data", "trainer", "tracking"):
         assert f"{group}:" in done.stdout
+
+
+def test_failed_job_in_a_multirun_does_not_stop_the_others(tmp_path):
+    done = lrsweep(
+        "-m",
+        "schedule=constant",
+        "schedule.initial_learning_rate=1e6,0.05",
+        "data.normalize=false",
+        "trainer.epochs=1",
+        cwd=tmp_path,
+    )
+    assert done.returncode != 0
+    assert "lrsweep: error: loss became nan" in done.stderr
+    states = [(r.data.params["schedule.initial_learning_rate"], r.info.status) for r in runs(tmp_path / "mlflow.db")]
+    assert states == [("1000000.0", "FAILED"), ("0.05", "FINISHED")]

@@ -6,7 +6,7 @@ before anything runs. Fields without a default are set by the group's YAML prese
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import MISSING
@@ -17,6 +17,7 @@ __all__ = [
     "LRSweepConfig",
     "MLflowTrackingConfig",
     "NoTrackingConfig",
+    "OptunaTrialConfig",
     "SGDConfig",
     "TrainerConfig",
 ]
@@ -74,11 +75,22 @@ class MLflowTrackingConfig:
     tracking_uri: str | None = MISSING
     experiment_name: str = MISSING
     run_name: str | None = MISSING
+    run_id: str | None = None
+    parent_run_id: str | None = None
 
 
 @dataclass
 class NoTrackingConfig:
     _target_: str = "lrsweep.tracking.NullTracker"
+
+
+@dataclass
+class OptunaTrialConfig:
+    """Set by the sweeper for each job: the Optuna trial the job reports to (through the study storage)."""
+
+    study_name: str | None = None
+    storage: str | None = None
+    trial_number: int | None = None
 
 
 @dataclass
@@ -91,3 +103,4 @@ class LRSweepConfig:
     data: Any = MISSING
     trainer: TrainerConfig = MISSING
     tracking: Any = MISSING
+    optuna: OptunaTrialConfig = field(default_factory=OptunaTrialConfig)

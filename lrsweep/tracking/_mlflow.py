@@ -15,7 +15,7 @@ __all__ = ["MLflowTracker", "resolve_tracking_uri"]
 # MLflow's limits for one log_batch request.
 _MAX_METRICS_PER_BATCH = 1000
 _MAX_PARAMS_PER_BATCH = 100
-_STATUS = {"finished": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
+_STATUS = {"finished": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
 
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
@@ -30,15 +30,23 @@ class MLflowTracker(Tracker):
         tracking_uri: any MLflow tracking URI; ``None`` follows :func:`resolve_tracking_uri`.
         experiment_name: the experiment, created on first use.
         run_name: the run's name; ``None`` lets the trial name it after the schedule family.
+        run_id: log into this existing run instead of creating one (a sweeper creates each trial's run).
+        parent_run_id: make a new run the child of this one (``mlflow.parentRunId``).
     """
 
     def __init__(
-        self, tracking_uri: str | None = None, experiment_name: str = "lrsweep", run_name: str | None = None
+        self,
+        tracking_uri: str | None = None,
+        experiment_name: str = "lrsweep",
+        run_name: str | None = None,
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
     ) -> None:
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
         self.experiment_name = experiment_name
         self.run_name = run_name
-        self.run_id: str | None = None
+        self.run_id: str | None = run_id
+        self.parent_run_id = parent_run_id
         self.experiment_id: str | None = None
         self._client: Any = None
 
@@ -49,6 +57,10 @@ class MLflowTracker(Tracker):
 
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         return self._client
+
+    def experiment_id_for_name(self) -> str:
+        """The id of ``experiment_name``, created if it does not exist yet."""
+        return self._experiment_id()
 
     def _experiment_id(self) -> str:
         experiment = self.client.get_experiment_by_name(self.experiment_name)
@@ -65,9 +77,15 @@ class MLflowTracker(Tracker):
     def start(self, *, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
         from mlflow.entities import Param
 
-        self.experiment_id = self._experiment_id()
-        run = self.client.create_run(self.experiment_id, run_name=self.run_name or run_name, tags=dict(tags))
-        self.run_id = run.info.run_id
+        if self.run_id is not None:  # a run made for this trial beforehand
+            self.client.update_run(self.run_id, status="RUNNING")
+            self.experiment_id = self.client.get_run(self.run_id).info.experiment_id
+            self.set_tags(tags)
+        else:
+            self.experiment_id = self._experiment_id()
+            all_tags = {**tags, **({"mlflow.parentRunId": self.parent_run_id} if self.parent_run_id else {})}
+            run = self.client.create_run(self.experiment_id, run_name=self.run_name or run_name, tags=all_tags)
+            self.run_id = run.info.run_id
         items = [Param(key, value) for key, value in params.items()]
         for start in range(0, len(items), _MAX_PARAMS_PER_BATCH):
             self.client.log_batch(self.run_id, params=items[start : start + _MAX_PARAMS_PER_BATCH])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import math
 import sys
 import time
@@ -14,17 +13,15 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep._errors import ConfigError, LRSweepError, TrialFailedError
+from lrsweep._errors import ConfigError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
 
 __all__ = ["OBJECTIVES", "TrialResult", "flatten_params", "run_trial", "validate"]
 
-log = logging.getLogger(__name__)
-
 OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
 """The Keras log keys a trial can return: the compiled loss and accuracy, on training and validation data."""
 _VERBOSE = ("auto", "0", "1", "2")
-_UNTRACKED_GROUPS = ("tracking",)
+_UNTRACKED_GROUPS = ("tracking", "optuna", "hydra")
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def flatten_params(config: DictConfig | Mapping[str, Any]) -> dict[str, str]:
 
     assert isinstance(container, dict)
     for group, node in container.items():
-        if group not in _UNTRACKED_GROUPS and group != "hydra":
+        if group not in _UNTRACKED_GROUPS:
             walk(str(group), node)
     return flat
 
@@ -217,6 +214,9 @@ def run_trial(
         status = "finished"
     except KeyboardInterrupt:
         status, reason = "killed", "interrupted"
+        raise
+    except TrialPrunedError:
+        status = "pruned"
         raise
     except TrialFailedError as error:
         reason = error.reason

@@ -1,0 +1,27 @@
+"""The Sweeper Hydra instantiates: a thin front that loads :mod:`lrsweep.sweep` when a sweep starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.plugins.sweeper import Sweeper
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+# Importing the config module registers hydra/sweeper=lrsweep when Hydra scans the plugins.
+from hydra_plugins.lrsweep_sweeper import config as _config  # noqa: F401
+
+
+class LRSweepSweeper(Sweeper):
+    def __init__(self, **settings: Any) -> None:
+        self.settings = settings
+        self._impl: Any = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from lrsweep.sweep._sweeper import OptunaSweep
+
+        self._impl = OptunaSweep(**self.settings)
+        self._impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        return self._impl.sweep(arguments)

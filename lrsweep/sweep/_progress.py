@@ -1,0 +1,86 @@
+"""The sweep's live line: trials done / n_trials, best so far, the running trial's family and epoch."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+__all__ = ["SweepProgress", "report_epoch"]
+
+log = logging.getLogger("lrsweep.sweep")
+
+_current: SweepProgress | None = None
+
+
+def report_epoch(epoch: int, value: float) -> None:
+    """Called from a trial running in this process after each epoch; a no-op when no sweep shows progress."""
+    if _current is not None:
+        _current.epoch(epoch, value)
+
+
+class SweepProgress:
+    """A rich progress bar on a terminal; one log line per finished trial otherwise."""
+
+    def __init__(self, study_name: str, n_trials: int, done: int, epochs: int, live: bool | None = None) -> None:
+        self.study_name, self.n_trials, self.done, self.epochs = study_name, n_trials, done, epochs
+        self.live = sys.stderr.isatty() if live is None else live
+        self.best: str = "-"
+        self.running: str = ""
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> SweepProgress:
+        global _current
+        _current = self
+        if self.live:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]{task.fields[study]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("best {task.fields[best]}  {task.fields[running]}"),
+                transient=False,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(
+                "sweep", total=self.n_trials, completed=self.done, study=self.study_name, best=self.best, running=""
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _current
+        _current = None
+        if self._bar is not None:
+            self._bar.stop()
+
+    def _refresh(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done, best=self.best, running=self.running)
+
+    def trial_started(self, number: int, label: str) -> None:
+        self._label = f"#{number} {label}"
+        self.running = self._label
+        self._refresh()
+
+    def epoch(self, epoch: int, value: float) -> None:
+        self.running = f"{self._label} epoch {epoch + 1}/{self.epochs} ({value:.4f})"
+        self._refresh()
+
+    def trial_finished(
+        self, number: int, state: str, value: float | None, best: tuple[int, float] | None, counts: bool
+    ) -> None:
+        if counts:
+            self.done += 1
+        if best is not None:
+            self.best = f"{best[1]:.4f} (#{best[0]})"
+        self.running = ""
+        self._refresh()
+        shown = "" if value is None else f" {value:.4f}"
+        message = f"trial {number} {state}{shown} · {self.done}/{self.n_trials} done · best {self.best}"
+        if self._bar is not None:
+            self._bar.console.log(message)
+        else:
+            log.info(message)

@@ -1,0 +1,37 @@
+"""Report a trial's objective to Optuna after every epoch and stop it when the pruner says so."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+
+from lrsweep._errors import TrialPrunedError
+
+__all__ = ["OptunaPruning"]
+
+
+class OptunaPruning(keras.callbacks.Callback):
+    """A Keras callback: ``trial.report(logs[monitor], epoch)``, then raise :class:`TrialPrunedError` if pruned.
+
+    It must come after the callbacks that record the epoch (so a pruned trial keeps the epochs it completed).
+    ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line.
+    """
+
+    def __init__(self, trial: Any, monitor: str, on_epoch: Callable[[int, float], None] | None = None) -> None:
+        super().__init__()
+        self.trial = trial
+        self.monitor = monitor
+        self.on_epoch = on_epoch
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(float(value)):
+            return
+        self.trial.report(float(value), step=epoch)
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, float(value))
+        if self.trial.should_prune():
+            raise TrialPrunedError(epoch, float(value))

@@ -1,0 +1,149 @@
+"""Search spaces: the ``params:`` grammar of hydra-optuna-sweeper, turned into Optuna distributions.
+
+Each entry of ``hydra.sweeper.params`` is a Hydra override (``key: expression``) parsed by Hydra's own override
+parser, so the grammar is exactly the one users know:
+
+==============================  ===========================================================
+``interval(a, b)``              float in [a, b]                (``FloatDistribution``)
+``int(interval(a, b))``         integer in [a, b]              (``IntDistribution``)
+``tag(log, interval(a, b))``    the same, sampled on a log scale
+``range(a, b, step)``           a, a+step, ... below b, as Python's and Hydra's ``range`` (b excluded)
+``choice(x, y, ...)``           one of the values              (``CategoricalDistribution``)
+anything else                   a fixed override applied to every trial
+==============================  ===========================================================
+
+``range`` keeps the same value set whatever the sampler: TPE draws from ``IntDistribution(a, last, step)``
+and the grid sampler enumerates the same values. ``conditional`` spaces map a choice (``schedule=cosine_decay``)
+to params sampled only when that choice is drawn (Optuna's define-by-run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+
+from lrsweep._errors import ConfigError
+
+__all__ = ["SearchSpace", "grid_values", "parse_expression", "parse_space"]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What a trial samples: ``params`` always, ``conditional[choice]`` when ``choice`` was drawn."""
+
+    params: dict[str, BaseDistribution] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    conditional: dict[str, dict[str, BaseDistribution]] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """Every Optuna parameter name the space can produce."""
+        return [*self.params, *(name for space in self.conditional.values() for name in space)]
+
+
+def _error(key: str, expression: Any, allowed: str) -> ConfigError:
+    return ConfigError(f"hydra.sweeper.params.{key}", expression, allowed)
+
+
+def parse_expression(key: str, expression: Any) -> BaseDistribution | str:
+    """One ``params`` entry: a distribution for a sweep expression, else the fixed value as an override string."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep, Transformer
+    from hydra.errors import HydraException
+
+    text = str(expression).strip()
+    if isinstance(expression, bool):
+        text = str(expression).lower()
+    try:
+        (override,) = OverridesParser.create().parse_overrides([f"{key}={text}"])
+    except HydraException as error:
+        message = str(error).splitlines()[0]
+        raise _error(key, expression, f"a Hydra sweep expression such as interval(a, b) ({message})") from None
+    if not override.is_sweep_override():
+        return override.get_value_element_as_str()
+    value = override.value()
+    if isinstance(value, ChoiceSweep):
+        choices = list(override.sweep_iterator(transformer=Transformer.encode))
+        if not choices:
+            raise _error(key, expression, "choice(...) with at least one value")
+        return CategoricalDistribution(choices)
+    if isinstance(value, RangeSweep):
+        values = list(override.sweep_iterator())
+        if not values:
+            raise _error(key, expression, "range(a, b, step) with at least one value (b is excluded)")
+        if value.shuffle:
+            return CategoricalDistribution(values)
+        if all(isinstance(v, int) for v in (value.start, value.stop, value.step)):
+            return IntDistribution(int(values[0]), int(values[-1]), step=int(value.step))
+        return FloatDistribution(float(values[0]), float(values[-1]), step=float(value.step))
+    if isinstance(value, IntervalSweep):
+        if not value.start < value.end:
+            raise _error(key, expression, "interval(a, b) with a < b")
+        log = "log" in value.tags
+        if log and value.start <= 0:
+            raise _error(key, expression, "tag(log, interval(a, b)) with a > 0")
+        if isinstance(value.start, int) and isinstance(value.end, int):
+            return IntDistribution(value.start, value.end, log=log)
+        return FloatDistribution(float(value.start), float(value.end), log=log)
+    raise _error(key, expression, "interval(...), int(interval(...)), range(...), choice(...) or a fixed value")
+
+
+def _parse_params(params: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, BaseDistribution], dict[str, str]]:
+    distributions: dict[str, BaseDistribution] = {}
+    fixed: dict[str, str] = {}
+    for key, expression in params.items():
+        parsed = parse_expression(str(key), expression)
+        if isinstance(parsed, BaseDistribution):
+            distributions[f"{prefix}{key}"] = parsed
+        else:
+            fixed[str(key)] = parsed
+    return distributions, fixed
+
+
+def parse_space(
+    params: Mapping[str, Any] | None, conditional: Mapping[str, Mapping[str, Any]] | None = None
+) -> SearchSpace:
+    """Parse ``hydra.sweeper.params`` (and ``conditional``) into a :class:`SearchSpace`.
+
+    Raises:
+        ConfigError: naming ``hydra.sweeper.params.<key>`` and what the grammar allows.
+    """
+    distributions, fixed = _parse_params(params or {})
+    branches: dict[str, dict[str, BaseDistribution]] = {}
+    for choice, branch in (conditional or {}).items():
+        key, _, option = str(choice).partition("=")
+        if key not in distributions or not isinstance(distributions[key], CategoricalDistribution):
+            raise ConfigError(
+                f"hydra.sweeper.conditional.{choice}",
+                dict(branch),
+                "keyed by KEY=OPTION, KEY being a choice(...) in params",
+            )
+        if option not in distributions[key].choices:  # type: ignore[attr-defined]
+            raise ConfigError(
+                f"hydra.sweeper.conditional.{choice}",
+                option,
+                f"one of the choices of {key}: {list(distributions[key].choices)}",
+            )  # type: ignore[attr-defined]
+        branch_distributions, branch_fixed = _parse_params(branch, prefix=f"{option}/")
+        if branch_fixed:
+            raise ConfigError(f"hydra.sweeper.conditional.{choice}", branch_fixed, "sweep expressions only")
+        branches[str(choice)] = branch_distributions
+    return SearchSpace(params=distributions, fixed=fixed, conditional=branches)
+
+
+def grid_values(name: str, distribution: BaseDistribution) -> list[Any]:
+    """The values the grid sampler enumerates: the same set any other sampler draws from."""
+    if isinstance(distribution, CategoricalDistribution):
+        return list(distribution.choices)
+    if isinstance(distribution, IntDistribution) and not distribution.log:
+        return list(range(distribution.low, distribution.high + 1, distribution.step))
+    if isinstance(distribution, FloatDistribution) and distribution.step is not None:
+        count = round((distribution.high - distribution.low) / distribution.step) + 1
+        return [distribution.low + i * distribution.step for i in range(count)]
+    raise ConfigError(
+        f"hydra.sweeper.params.{name}",
+        repr(distribution),
+        "choice(...) or range(...) for the grid sampler (intervals are continuous)",
+    )

@@ -1,0 +1,350 @@
+"""The Optuna sweep behind ``hydra/sweeper=lrsweep``: ask a trial, launch its job, tell the outcome.
+
+Each trial is one Hydra job (through whatever launcher is configured). The job reattaches to its trial through
+the study storage, reports the objective after every epoch and stops when the pruner says so; the sweep tells
+Optuna the outcome (COMPLETE, PRUNED or FAIL with the reason) and records it on the trial's MLflow child run.
+The study's budget is its total: a re-run of the same command resumes it and stops at ``n_trials``
+COMPLETE-or-PRUNED trials.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import optuna
+from hydra.core.plugins import Plugins
+from hydra.core.utils import JobStatus
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError
+from lrsweep.sweep._progress import SweepProgress
+from lrsweep.sweep._space import SearchSpace, grid_values, parse_space
+from lrsweep.sweep._study import default_storage, open_study
+
+__all__ = ["OptunaSweep", "SweepStopped", "sample", "to_override"]
+
+log = logging.getLogger("lrsweep.sweep")
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class SweepStopped(LRSweepError):
+    """The sweep stopped before its budget: too many failed trials."""
+
+
+def to_override(key: str, value: Any) -> str:
+    """``key=value`` in Hydra's override grammar."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value)
+    return f"{key}={text}"
+
+
+def _suggest(trial: Any, name: str, distribution: BaseDistribution) -> Any:
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    if isinstance(distribution, FloatDistribution):
+        return trial.suggest_float(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    raise TypeError(f"unsupported distribution {distribution!r}")
+
+
+def sample(trial: Any, space: SearchSpace) -> dict[str, Any]:
+    """Define-by-run: the unconditional params, then those of the branches whose choice was drawn.
+
+    Returns override keys and values; a conditional parameter's Optuna name is ``<option>/<key>``.
+    """
+    values = {name: _suggest(trial, name, distribution) for name, distribution in space.params.items()}
+    for choice, branch in space.conditional.items():
+        key, _, option = choice.partition("=")
+        if str(values.get(key)) == option:
+            for name, distribution in branch.items():
+                values[name.partition("/")[2]] = _suggest(trial, name, distribution)
+    return values
+
+
+def _merge_arguments(params: Mapping[str, Any] | None, arguments: Sequence[str]) -> dict[str, Any]:
+    """``params`` with the command line's overrides on top (a fixed value there removes a key from the space)."""
+    merged = dict(params or {})
+    for argument in arguments:
+        key, _, expression = argument.partition("=")
+        merged[key] = expression
+    return merged
+
+
+class OptunaSweep:
+    """The sweep; constructed by :class:`hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper`."""
+
+    def __init__(
+        self,
+        sampler: Any,
+        pruner: Any,
+        study_name: str | None,
+        storage: str | None,
+        direction: str | None,
+        n_trials: int,
+        n_jobs: int,
+        repeats: int,
+        timeout: float | None,
+        max_failure_rate: float,
+        params: Mapping[str, Any] | None,
+        conditional: Mapping[str, Any] | None,
+        enqueue: Sequence[Mapping[str, Any]],
+    ) -> None:
+        self.sampler, self.pruner = sampler, pruner
+        self.study_name, self.storage, self.direction = study_name, storage, direction
+        self.n_trials, self.n_jobs, self.repeats = n_trials, n_jobs, repeats
+        self.timeout, self.max_failure_rate = timeout, max_failure_rate
+        self.params = _plain(params) or {}
+        self.conditional = _plain(conditional) or {}
+        self.enqueue = _plain(enqueue) or []
+        self.job_idx = 0
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.launcher = Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
+
+    # -------------------------------------------------------------------------------------------- settings
+
+    def _check_settings(self) -> None:
+        if self.n_trials < 1:
+            raise ConfigError("hydra.sweeper.n_trials", self.n_trials, ">= 1")
+        if self.n_jobs != 1:
+            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "1 for now (parallel trials are on the way)")
+        if self.repeats != 1:
+            raise ConfigError("hydra.sweeper.repeats", self.repeats, "1 for now (repeated seeds are on the way)")
+        if not 0.0 <= self.max_failure_rate <= 1.0:
+            raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
+        if self.direction not in (None, "maximize", "minimize"):
+            raise ConfigError("hydra.sweeper.direction", self.direction, "one of ['maximize', 'minimize'] or null")
+
+    def _direction(self) -> str:
+        if self.direction is not None:
+            return self.direction
+        return "maximize" if "accuracy" in str(self.config.trainer.objective) else "minimize"
+
+    def _study_name(self) -> str:
+        choices = self.config.hydra.runtime.choices
+        return self.study_name or choices.get("sweep") or "lrsweep"
+
+    def _sampler(self, space: SearchSpace) -> tuple[Any, int]:
+        sampler, n_trials = self.sampler, self.n_trials
+        if isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler:
+            if space.conditional:
+                raise ConfigError("hydra.sweeper.sampler", "grid", "a sampler other than grid for conditional spaces")
+            grid = {name: grid_values(name, distribution) for name, distribution in space.params.items()}
+            sampler = sampler(search_space=grid)
+            n_trials = min(n_trials, math.prod(len(values) for values in grid.values()))
+        return sampler, n_trials
+
+    def _tracker(self, study_name: str) -> Any:
+        from hydra.utils import instantiate
+
+        from lrsweep.tracking import MLflowTracker
+
+        tracker = instantiate(self.config.tracking)
+        if isinstance(tracker, MLflowTracker):
+            tracker.experiment_name = study_name
+            return tracker
+        return None
+
+    def _enqueue_baselines(self, study: Any, space: SearchSpace) -> None:
+        names = set(space.names())
+        for index, entry in enumerate(self.enqueue):
+            params: dict[str, Any] = {}
+            for key, value in dict(entry).items():
+                name = next((n for n in names if n == key or (n.endswith(f"/{key}") and _branch_taken(n, entry))), None)
+                if name is None:
+                    raise ConfigError(f"hydra.sweeper.enqueue[{index}].{key}", value, "a key of params")
+                params[name] = value
+            study.enqueue_trial(params, skip_if_exists=True)
+
+    # ---------------------------------------------------------------------------------------------- sweep
+
+    def sweep(self, arguments: list[str]) -> Any:
+        self._check_settings()
+        space = parse_space(_merge_arguments(self.params, arguments), self.conditional)
+        fixed = [f"{key}={value}" for key, value in space.fixed.items()]
+        self._check_job_config(fixed)
+        study_name, direction = self._study_name(), self._direction()
+        storage = self.storage or default_storage()
+        sampler, n_trials = self._sampler(space)
+        study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
+        if not study.trials:
+            self._enqueue_baselines(study, space)
+
+        tracker = self._tracker(study_name)
+        runs = None
+        if tracker is not None:
+            from lrsweep.sweep._runs import StudyRuns
+
+            settings = {
+                "n_trials": str(n_trials),
+                "direction": direction,
+                "sampler": type(sampler).__name__,
+                "pruner": type(self.pruner).__name__,
+                "objective": str(self.config.trainer.objective),
+            }
+            runs = StudyRuns(tracker, study, settings)
+
+        done = sum(t.state in _DONE for t in study.trials)
+        log.info(
+            "study '%s' in %s: %d of %d trials done, %s %s",
+            study_name,
+            storage,
+            done,
+            n_trials,
+            direction,
+            self.config.trainer.objective,
+        )
+        started, ended, failed = time.monotonic(), 0, 0
+        status = "FAILED"
+        progress = SweepProgress(study_name, n_trials, done, int(self.config.trainer.epochs))
+        try:
+            with progress:
+                while progress.done < n_trials:
+                    if self.timeout is not None and time.monotonic() - started > self.timeout:
+                        log.info("timeout of %s s reached", self.timeout)
+                        break
+                    state = self._run_one(study, space, fixed, storage, runs, progress)
+                    ended += 1
+                    failed += state == TrialState.FAIL
+                    if ended >= 3 and failed / ended > self.max_failure_rate:
+                        raise SweepStopped(
+                            f"{failed} of the last {ended} trials failed (more than hydra.sweeper.max_failure_rate="
+                            f"{self.max_failure_rate}); see the failure reasons in the study's trials "
+                            "(user attr fail_reason) or the MLflow runs (tag lrsweep.failure_reason)"
+                        )
+            status = "FINISHED"
+        except KeyboardInterrupt:
+            status = "KILLED"
+            raise
+        finally:
+            if runs is not None:
+                runs.finish(status)
+        self._summary(study, storage, tracker)
+        return study
+
+    def _check_job_config(self, fixed: list[str]) -> None:
+        """Compose one job's config and validate it, so bad input stops the sweep before any training."""
+        from lrsweep.training import validate
+
+        config = self.hydra_context.config_loader.load_sweep_config(self.config, list(fixed))
+        validate(config)
+
+    def _run_one(
+        self, study: Any, space: SearchSpace, fixed: list[str], storage: str, runs: Any, progress: SweepProgress
+    ) -> TrialState:
+        trial = study.ask()
+        values = sample(trial, space)
+        overrides = [*fixed, *(to_override(k, v) for k, v in values.items())]
+        overrides += [
+            f"optuna.study_name='{study.study_name}'",
+            f"optuna.storage='{storage}'",
+            f"optuna.trial_number={trial.number}",
+        ]
+        run_id = None
+        if runs is not None:
+            run_id = runs.child(trial.number)
+            trial.set_user_attr("mlflow_run_id", run_id)
+            overrides += [
+                f"tracking.experiment_name='{study.study_name}'",
+                f"tracking.run_id={run_id}",
+                f"tracking.parent_run_id={runs.parent_run_id}",
+            ]
+        family = values.get("schedule") or self.config.schedule.family
+        progress.trial_started(trial.number, str(family))
+        try:
+            (result,) = self.launcher.launch([overrides], initial_job_idx=self.job_idx)
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", "interrupted")
+            study.tell(trial, state=TrialState.FAIL)
+            if runs is not None:
+                runs.finish_child(run_id, "FAIL", None, "interrupted")
+            raise
+        self.job_idx += 1
+        state, value, reason = _outcome(result)
+        if reason is not None:
+            trial.set_user_attr("fail_reason", reason)
+        study.tell(trial, values=value if state == TrialState.COMPLETE else None, state=state)
+        recorded = study._storage.get_trial(trial._trial_id)
+        best = _best(study)
+        if runs is not None:
+            runs.finish_child(run_id, state.name, recorded.value, reason)
+            if best is not None and best[0] == trial.number:
+                runs.log_best(*best)
+        progress.trial_finished(trial.number, state.name, recorded.value, best, counts=state in _DONE)
+        return state
+
+    def _summary(self, study: Any, storage: str, tracker: Any) -> None:
+        best = _best(study)
+        lines = [f"study '{study.study_name}' · storage {storage}"]
+        if best is not None:
+            trial = study.trials[best[0]]
+            lines.append(f"best trial #{trial.number}: {self.config.trainer.objective} = {trial.value:.4f}")
+            lines += [f"  {name} = {value}" for name, value in trial.params.items()]
+        lines.append(f"optuna-dashboard {storage}")
+        if tracker is not None:
+            lines.append(f"mlflow ui --backend-store-uri {tracker.tracking_uri}")
+        print("\n".join(lines))
+
+
+def _branch_taken(name: str, entry: Mapping[str, Any]) -> bool:
+    option = name.partition("/")[0]
+    return option in {str(v) for v in entry.values()}
+
+
+def _best(study: Any) -> tuple[int, float] | None:
+    try:
+        trial = study.best_trial
+    except ValueError:
+        return None
+    return trial.number, float(trial.value)
+
+
+def _outcome(result: Any) -> tuple[TrialState, float | None, str | None]:
+    """The Optuna state, the value and the failure reason of a finished Hydra job."""
+    if result.status == JobStatus.COMPLETED:
+        try:
+            value = float(result.return_value)
+        except (TypeError, ValueError):
+            return TrialState.FAIL, None, f"the job returned {result.return_value!r}, not a number"
+        if not math.isfinite(value):
+            return TrialState.FAIL, None, f"the objective is {value}"
+        return TrialState.COMPLETE, value, None
+    error = result._return_value
+    if isinstance(error, TrialPrunedError):
+        return TrialState.PRUNED, None, None
+    return (
+        TrialState.FAIL,
+        None,
+        f"{type(error).__name__}: {error}" if not isinstance(error, LRSweepError) else str(error),
+    )
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, DictConfig) or OmegaConf.is_list(node):
+        return OmegaConf.to_container(node, resolve=True)
+    return node
