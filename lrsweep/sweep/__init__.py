@@ -21,7 +21,7 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
     from lrsweep.sweep._pruning import OptunaPruning
     from lrsweep.sweep._study import load_trial
 
-    sweeper = HydraConfig.get().sweeper if HydraConfig.initialized() else {}
-    pruner = instantiate(sweeper.pruner) if "pruner" in sweeper else None
+    sweeper: Any = HydraConfig.get().sweeper if HydraConfig.initialized() else {}
+    pruner = instantiate(sweeper["pruner"]) if "pruner" in sweeper else None
     trial = load_trial(reference.study_name, reference.storage, int(reference.trial_number), pruner=pruner)
     return [OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch)]

@@ -63,14 +63,14 @@ def parse_expression(key: str, expression: Any) -> BaseDistribution | str:
         raise _error(key, expression, f"a Hydra sweep expression such as interval(a, b) ({message})") from None
     if not override.is_sweep_override():
         return override.get_value_element_as_str()
-    value = override.value()
+    value: Any = override.value()
     if isinstance(value, ChoiceSweep):
-        choices = list(override.sweep_iterator(transformer=Transformer.encode))
+        choices: list[Any] = list(override.sweep_iterator(transformer=Transformer.encode))
         if not choices:
             raise _error(key, expression, "choice(...) with at least one value")
         return CategoricalDistribution(choices)
     if isinstance(value, RangeSweep):
-        values = list(override.sweep_iterator())
+        values: list[Any] = list(override.sweep_iterator())
         if not values:
             raise _error(key, expression, "range(a, b, step) with at least one value (b is excluded)")
         if value.shuffle:
@@ -79,14 +79,16 @@ def parse_expression(key: str, expression: Any) -> BaseDistribution | str:
             return IntDistribution(int(values[0]), int(values[-1]), step=int(value.step))
         return FloatDistribution(float(values[0]), float(values[-1]), step=float(value.step))
     if isinstance(value, IntervalSweep):
-        if not value.start < value.end:
+        start: Any = value.start
+        end: Any = value.end
+        if not start < end:
             raise _error(key, expression, "interval(a, b) with a < b")
         log = "log" in value.tags
-        if log and value.start <= 0:
+        if log and start <= 0:
             raise _error(key, expression, "tag(log, interval(a, b)) with a > 0")
-        if isinstance(value.start, int) and isinstance(value.end, int):
-            return IntDistribution(value.start, value.end, log=log)
-        return FloatDistribution(float(value.start), float(value.end), log=log)
+        if isinstance(start, int) and isinstance(end, int):
+            return IntDistribution(start, end, log=log)
+        return FloatDistribution(float(start), float(end), log=log)
     raise _error(key, expression, "interval(...), int(interval(...)), range(...), choice(...) or a fixed value")
 
 
@@ -114,18 +116,17 @@ def parse_space(
     branches: dict[str, dict[str, BaseDistribution]] = {}
     for choice, branch in (conditional or {}).items():
         key, _, option = str(choice).partition("=")
-        if key not in distributions or not isinstance(distributions[key], CategoricalDistribution):
+        chooser = distributions.get(key)
+        if not isinstance(chooser, CategoricalDistribution):
             raise ConfigError(
                 f"hydra.sweeper.conditional.{choice}",
                 dict(branch),
                 "keyed by KEY=OPTION, KEY being a choice(...) in params",
             )
-        if option not in distributions[key].choices:  # type: ignore[attr-defined]
+        if option not in {str(c) for c in chooser.choices}:
             raise ConfigError(
-                f"hydra.sweeper.conditional.{choice}",
-                option,
-                f"one of the choices of {key}: {list(distributions[key].choices)}",
-            )  # type: ignore[attr-defined]
+                f"hydra.sweeper.conditional.{choice}", option, f"one of the choices of {key}: {list(chooser.choices)}"
+            )
         branch_distributions, branch_fixed = _parse_params(branch, prefix=f"{option}/")
         if branch_fixed:
             raise ConfigError(f"hydra.sweeper.conditional.{choice}", branch_fixed, "sweep expressions only")

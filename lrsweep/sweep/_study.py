@@ -34,7 +34,7 @@ def open_study(name: str, storage: str | None, *, direction: str, sampler: Any =
     return optuna.create_study(
         study_name=name,
         storage=make_storage(storage),
-        direction=direction,
+        direction=direction,  # type: ignore[arg-type]
         sampler=sampler,
         pruner=pruner,
         load_if_exists=True,
