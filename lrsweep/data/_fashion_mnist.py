@@ -6,13 +6,14 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lrsweep._errors import ConfigError, DatasetNotFoundError
-from lrsweep.data._idx import read_idx
+from lrsweep.data._idx import idx_shape, read_idx
 
-__all__ = ["FILES", "Dataset", "candidate_dirs", "find_fashion_mnist", "load_fashion_mnist"]
+__all__ = ["FILES", "Dataset", "candidate_dirs", "find_fashion_mnist", "load_fashion_mnist", "train_images"]
 
 log = logging.getLogger(__name__)
 
@@ -136,3 +137,17 @@ def _download() -> dict[str, np.ndarray]:
             f"Fashion-MNIST is not on this machine and downloading it failed ({error}). {INSTALL_HINT}"
         ) from None
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
+
+
+def train_images(data: Any) -> int | None:
+    """How many training images a ``data`` config gives, without loading them (``None`` if unknown).
+
+    ``data.train_size`` when set, else the count in the local Fashion-MNIST files' header; ``None`` for a
+    dataset lrsweep does not know (another ``_target_``) or files that are not there yet.
+    """
+    if data.get("train_size") is not None:
+        return int(data.train_size)
+    if data.get("_target_") != "lrsweep.data.load_fashion_mnist":
+        return None
+    folder = find_fashion_mnist(data.get("data_dir"))
+    return None if folder is None else int(idx_shape(folder / FILES["y_train"])[0])

@@ -10,7 +10,7 @@ import numpy as np
 
 from lrsweep._errors import LRSweepError
 
-__all__ = ["read_idx", "write_idx"]
+__all__ = ["idx_shape", "read_idx", "write_idx"]
 
 _UBYTE = 0x08
 
@@ -36,6 +36,16 @@ def read_idx(path: str | Path) -> np.ndarray:
     if len(raw) != expected:
         raise LRSweepError(f"{path}: truncated or corrupted ({len(raw)} bytes, the header promises {expected})")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def idx_shape(path: str | Path) -> tuple[int, ...]:
+    """The array shape an IDX file's header announces, reading the header only."""
+    path = Path(path)
+    with _open(path, "rb") as handle:
+        head = handle.read(4)
+        if len(head) < 4 or head[:3] != bytes([0, 0, _UBYTE]):
+            raise LRSweepError(f"{path}: not an IDX file of unsigned bytes (bad magic number {head.hex()})")
+        return struct.unpack(f">{head[3]}I", handle.read(4 * head[3]))
 
 
 def write_idx(path: str | Path, array: np.ndarray) -> Path:

@@ -15,6 +15,16 @@ anything else                   a fixed override applied to every trial
 ``range`` keeps the same value set whatever the sampler: TPE draws from ``IntDistribution(a, last, step)``
 and the grid sampler enumerates the same values. ``conditional`` spaces map a choice (``schedule=cosine_decay``)
 to params sampled only when that choice is drawn (Optuna's define-by-run).
+
+Three tags make structured parameters whose values depend on the run's length (``total_steps``), so a space
+stays valid when epochs, batch size or data size change:
+
+- ``tag(fraction, interval(a, b))`` on a step count (``decay_steps``): a fraction of the run, sampled as
+  ``<key>_fraction`` and passed on as ``round(fraction * total_steps)`` steps;
+- ``tag(boundaries, int(interval(a, b)))``: a number of boundaries (``<key>_count``), then that many
+  positions in the run (``<key>_0`` ...), passed on as strictly increasing steps inside the run;
+- ``tag(values, [log,] [non_increasing,] interval(a, b))``: one value per segment (``<key>_0`` ...), as many as
+  the sibling ``boundaries`` has plus one, optionally sorted from high to low.
 """
 
 from __future__ import annotations
@@ -27,27 +37,48 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 
 from lrsweep._errors import ConfigError
 
-__all__ = ["SearchSpace", "grid_values", "parse_expression", "parse_space"]
+__all__ = ["STRUCTURES", "SearchSpace", "Structured", "grid_values", "parse_expression", "parse_space"]
+
+STRUCTURES = ("fraction", "boundaries", "values")
+
+
+@dataclass(frozen=True)
+class Structured:
+    """A parameter sampled as several Optuna params and turned into one config value (see the module doc)."""
+
+    kind: str
+    distribution: BaseDistribution
+    non_increasing: bool = False
+
+
+Entry = BaseDistribution | Structured
 
 
 @dataclass(frozen=True)
 class SearchSpace:
     """What a trial samples: ``params`` always, ``conditional[choice]`` when ``choice`` was drawn."""
 
-    params: dict[str, BaseDistribution] = field(default_factory=dict)
+    params: dict[str, Entry] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
-    conditional: dict[str, dict[str, BaseDistribution]] = field(default_factory=dict)
+    conditional: dict[str, dict[str, Entry]] = field(default_factory=dict)
 
-    def names(self) -> list[str]:
-        """Every Optuna parameter name the space can produce."""
-        return [*self.params, *(name for space in self.conditional.values() for name in space)]
+    def keys(self) -> list[str]:
+        """Every config key the space can set, conditional ones as ``<option>/<key>``."""
+        return [*self.params, *(key for space in self.conditional.values() for key in space)]
+
+    @property
+    def structured(self) -> bool:
+        return any(isinstance(e, Structured) for e in [*self.params.values(), *self._branch_entries()])
+
+    def _branch_entries(self) -> list[Entry]:
+        return [entry for space in self.conditional.values() for entry in space.values()]
 
 
 def _error(key: str, expression: Any, allowed: str) -> ConfigError:
     return ConfigError(f"hydra.sweeper.params.{key}", expression, allowed)
 
 
-def parse_expression(key: str, expression: Any) -> BaseDistribution | str:
+def parse_expression(key: str, expression: Any) -> Entry | str:
     """One ``params`` entry: a distribution for a sweep expression, else the fixed value as an override string."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep, Transformer
@@ -86,18 +117,31 @@ def parse_expression(key: str, expression: Any) -> BaseDistribution | str:
         log = "log" in value.tags
         if log and start <= 0:
             raise _error(key, expression, "tag(log, interval(a, b)) with a > 0")
+        structure = [tag for tag in value.tags if tag in STRUCTURES]
+        unknown = set(value.tags) - {"log", "non_increasing", *STRUCTURES}
+        if unknown or len(structure) > 1:
+            raise _error(key, expression, f"tags among log, non_increasing and one of {list(STRUCTURES)}")
         if isinstance(start, int) and isinstance(end, int):
-            return IntDistribution(start, end, log=log)
-        return FloatDistribution(float(start), float(end), log=log)
+            distribution: BaseDistribution = IntDistribution(start, end, log=log)
+        else:
+            distribution = FloatDistribution(float(start), float(end), log=log)
+        if not structure:
+            return distribution
+        kind = structure[0]
+        if kind == "boundaries" and not (isinstance(distribution, IntDistribution) and start >= 1):
+            raise _error(key, expression, "tag(boundaries, int(interval(a, b))) with 1 <= a: a number of boundaries")
+        if kind == "fraction" and not (start > 0 and end <= 1):
+            raise _error(key, expression, "tag(fraction, interval(a, b)) with 0 < a < b <= 1")
+        return Structured(kind, distribution, non_increasing="non_increasing" in value.tags)
     raise _error(key, expression, "interval(...), int(interval(...)), range(...), choice(...) or a fixed value")
 
 
-def _parse_params(params: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, BaseDistribution], dict[str, str]]:
-    distributions: dict[str, BaseDistribution] = {}
+def _parse_params(params: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, Entry], dict[str, str]]:
+    distributions: dict[str, Entry] = {}
     fixed: dict[str, str] = {}
     for key, expression in params.items():
         parsed = parse_expression(str(key), expression)
-        if isinstance(parsed, BaseDistribution):
+        if isinstance(parsed, BaseDistribution | Structured):
             distributions[f"{prefix}{key}"] = parsed
         else:
             fixed[str(key)] = parsed
@@ -113,7 +157,7 @@ def parse_space(
         ConfigError: naming ``hydra.sweeper.params.<key>`` and what the grammar allows.
     """
     distributions, fixed = _parse_params(params or {})
-    branches: dict[str, dict[str, BaseDistribution]] = {}
+    branches: dict[str, dict[str, Entry]] = {}
     for choice, branch in (conditional or {}).items():
         key, _, option = str(choice).partition("=")
         chooser = distributions.get(key)
@@ -134,8 +178,10 @@ def parse_space(
     return SearchSpace(params=distributions, fixed=fixed, conditional=branches)
 
 
-def grid_values(name: str, distribution: BaseDistribution) -> list[Any]:
+def grid_values(name: str, distribution: Entry) -> list[Any]:
     """The values the grid sampler enumerates: the same set any other sampler draws from."""
+    if isinstance(distribution, Structured):
+        raise ConfigError(f"hydra.sweeper.params.{name}", distribution.kind, "no structured tag for the grid sampler")
     if isinstance(distribution, CategoricalDistribution):
         return list(distribution.choices)
     if isinstance(distribution, IntDistribution) and not distribution.log:

@@ -13,6 +13,7 @@ import functools
 import logging
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,65 +22,26 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
 from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError
 from lrsweep.sweep._progress import SweepProgress
+from lrsweep.sweep._sample import enqueue_params, sample, to_override
 from lrsweep.sweep._space import SearchSpace, grid_values, parse_space
 from lrsweep.sweep._study import default_storage, open_study
 
-__all__ = ["OptunaSweep", "SweepStopped", "sample", "to_override"]
+__all__ = ["OptunaSweep", "SweepStopped"]
 
 log = logging.getLogger("lrsweep.sweep")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+# Enqueued baselines (the tutorial's settings) may lie outside the searched ranges, on purpose.
+warnings.filterwarnings("ignore", message=r"Fixed parameter .* is out of range")
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
 class SweepStopped(LRSweepError):
     """The sweep stopped before its budget: too many failed trials."""
-
-
-def to_override(key: str, value: Any) -> str:
-    """``key=value`` in Hydra's override grammar."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif value is None:
-        text = "null"
-    elif isinstance(value, float):
-        text = repr(value)
-    else:
-        text = str(value)
-    return f"{key}={text}"
-
-
-def _suggest(trial: Any, name: str, distribution: BaseDistribution) -> Any:
-    if isinstance(distribution, CategoricalDistribution):
-        return trial.suggest_categorical(name, distribution.choices)
-    if isinstance(distribution, IntDistribution):
-        return trial.suggest_int(
-            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
-        )
-    if isinstance(distribution, FloatDistribution):
-        return trial.suggest_float(
-            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
-        )
-    raise TypeError(f"unsupported distribution {distribution!r}")
-
-
-def sample(trial: Any, space: SearchSpace) -> dict[str, Any]:
-    """Define-by-run: the unconditional params, then those of the branches whose choice was drawn.
-
-    Returns override keys and values; a conditional parameter's Optuna name is ``<option>/<key>``.
-    """
-    values = {name: _suggest(trial, name, distribution) for name, distribution in space.params.items()}
-    for choice, branch in space.conditional.items():
-        key, _, option = choice.partition("=")
-        if str(values.get(key)) == option:
-            for name, distribution in branch.items():
-                values[name.partition("/")[2]] = _suggest(trial, name, distribution)
-    return values
 
 
 def _merge_arguments(params: Mapping[str, Any] | None, arguments: Sequence[str]) -> dict[str, Any]:
@@ -170,16 +132,25 @@ class OptunaSweep:
             return tracker
         return None
 
-    def _enqueue_baselines(self, study: Any, space: SearchSpace) -> None:
-        names = set(space.names())
-        for index, entry in enumerate(self.enqueue):
-            params: dict[str, Any] = {}
-            for key, value in dict(entry).items():
-                name = next((n for n in names if n == key or (n.endswith(f"/{key}") and _branch_taken(n, entry))), None)
-                if name is None:
-                    raise ConfigError(f"hydra.sweeper.enqueue[{index}].{key}", value, "a key of params")
-                params[name] = value
-            study.enqueue_trial(params, skip_if_exists=True)
+    def _enqueue_baselines(self, study: Any, space: SearchSpace, total_steps: int | None) -> None:
+        for entry in self.enqueue:
+            study.enqueue_trial(enqueue_params(space, dict(entry), total_steps), skip_if_exists=True)
+
+    def _run_length(self, space: SearchSpace) -> tuple[int | None, dict[str, int]]:
+        """Optimizer steps in one run (for structured params) and segment counts of fixed boundaries."""
+        segments = {}
+        schedule = self.config.schedule
+        if "boundaries" in schedule and "values" in schedule:
+            segments["schedule.values"] = len(schedule.boundaries) + 1
+        if not space.structured:
+            return None, segments
+        from lrsweep.data import train_images
+
+        images = train_images(self.config.data)
+        if images is None:
+            return None, segments
+        trainer = self.config.trainer
+        return int(trainer.epochs) * -(-images // int(trainer.batch_size)), segments
 
     # ---------------------------------------------------------------------------------------------- sweep
 
@@ -192,8 +163,9 @@ class OptunaSweep:
         storage = self.storage or default_storage()
         sampler, n_trials = self._sampler(space)
         study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
+        self.total_steps, self.segments = self._run_length(space)
         if not study.trials:
-            self._enqueue_baselines(study, space)
+            self._enqueue_baselines(study, space, self.total_steps)
 
         tracker = self._tracker(study_name)
         runs = None
@@ -258,8 +230,10 @@ class OptunaSweep:
         self, study: Any, space: SearchSpace, fixed: list[str], storage: str, runs: Any, progress: SweepProgress
     ) -> TrialState:
         trial = study.ask()
-        values = sample(trial, space)
-        overrides = [*fixed, *(to_override(k, v) for k, v in values.items())]
+        values = sample(trial, space, self.total_steps, self.segments)
+        sampled = [to_override(k, v) for k, v in values.items()]
+        trial.set_user_attr("overrides", sampled)
+        overrides = [*fixed, *sampled]
         overrides += [
             f"optuna.study_name='{study.study_name}'",
             f"optuna.storage='{storage}'",
@@ -304,16 +278,11 @@ class OptunaSweep:
         if best is not None:
             trial = study.trials[best[0]]
             lines.append(f"best trial #{trial.number}: {self.config.trainer.objective} = {trial.value:.4f}")
-            lines += [f"  {name} = {value}" for name, value in trial.params.items()]
+            lines += [f"  {override}" for override in trial.user_attrs.get("overrides", [])]
         lines.append(f"optuna-dashboard {storage}")
         if tracker is not None:
             lines.append(f"mlflow ui --backend-store-uri {tracker.tracking_uri}")
         print("\n".join(lines))
-
-
-def _branch_taken(name: str, entry: Mapping[str, Any]) -> bool:
-    option = name.partition("/")[0]
-    return option in {str(v) for v in entry.values()}
 
 
 def _best(study: Any) -> tuple[int, float] | None:
