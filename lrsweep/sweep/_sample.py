@@ -151,7 +151,7 @@ def enqueue_params(space: SearchSpace, entry: Mapping[str, Any], total_steps: in
         elif spec.kind == "boundaries":
             total = _need_steps(name, total_steps)
             params[f"{name}_count"] = len(value)
-            params.update({f"{name}_{i}": min(step / total, 1.0) for i, step in enumerate(value)})
+            params.update({f"{name}_{i}": step / total for i, step in enumerate(value)})
         else:
             params.update({f"{name}_{i}": v for i, v in enumerate(value)})
     return params

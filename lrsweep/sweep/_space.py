@@ -93,7 +93,7 @@ def parse_expression(key: str, expression: Any) -> Entry | str:
         message = str(error).splitlines()[0]
         raise _error(key, expression, f"a Hydra sweep expression such as interval(a, b) ({message})") from None
     if not override.is_sweep_override():
-        return override.get_value_element_as_str()
+        return text
     value: Any = override.value()
     if isinstance(value, ChoiceSweep):
         choices: list[Any] = list(override.sweep_iterator(transformer=Transformer.encode))

@@ -254,7 +254,7 @@ class OptunaSweep:
             (result,) = self.launcher.launch([overrides], initial_job_idx=self.job_idx)
         except KeyboardInterrupt:
             trial.set_user_attr("fail_reason", "interrupted")
-            study.tell(trial, state=TrialState.FAIL)
+            _tell(study, trial, state=TrialState.FAIL)
             if runs is not None:
                 runs.finish_child(run_id, "FAIL", None, "interrupted")
             raise
@@ -262,7 +262,7 @@ class OptunaSweep:
         state, value, reason = _outcome(result)
         if reason is not None:
             trial.set_user_attr("fail_reason", reason)
-        study.tell(trial, values=value if state == TrialState.COMPLETE else None, state=state)
+        _tell(study, trial, values=value if state == TrialState.COMPLETE else None, state=state)
         recorded = study._storage.get_trial(trial._trial_id)
         best = _best(study)
         if runs is not None:
@@ -283,6 +283,15 @@ class OptunaSweep:
         if tracker is not None:
             lines.append(f"mlflow ui --backend-store-uri {tracker.tracking_uri}")
         print("\n".join(lines))
+
+
+def _tell(study: Any, trial: Any, **kwargs: Any) -> None:
+    """``study.tell``; the grid sampler's "grid exhausted" ``study.stop()`` only makes sense inside optimize()."""
+    try:
+        study.tell(trial, **kwargs)
+    except RuntimeError as error:
+        if "Study.stop" not in str(error):
+            raise
 
 
 def _best(study: Any) -> tuple[int, float] | None:
