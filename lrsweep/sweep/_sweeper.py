@@ -76,8 +76,8 @@ class OptunaSweep:
         self.study_name, self.storage, self.direction = study_name, storage, direction
         self.n_trials, self.n_jobs, self.repeats = n_trials, n_jobs, repeats
         self.timeout, self.max_failure_rate = timeout, max_failure_rate
-        self.params = _plain(params) or {}
-        self.conditional = _plain(conditional) or {}
+        self.params = _flatten(_plain(params) or {})
+        self.conditional = {choice: _flatten(branch) for choice, branch in (_plain(conditional) or {}).items()}
         self.enqueue = _plain(enqueue) or []
         self.job_idx = 0
 
@@ -320,6 +320,18 @@ def _outcome(result: Any) -> tuple[TrialState, float | None, str | None]:
         None,
         f"{type(error).__name__}: {error}" if not isinstance(error, LRSweepError) else str(error),
     )
+
+
+def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"schedule": {"decay_rate": ...}}`` (as ``hydra.sweeper.params.schedule.decay_rate=...`` on the command
+    line makes it) to ``{"schedule.decay_rate": ...}``, the flat keys of the sweep files."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _plain(node: Any) -> Any:

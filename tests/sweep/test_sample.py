@@ -17,8 +17,10 @@ SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 def test_conditional_space_samples_only_the_drawn_branch():
     space = parse_space(
         {"schedule": "choice(exponential_decay, constant)", "trainer.epochs": 2},
-        {"schedule=exponential_decay": {"schedule.decay_rate": "interval(0.5, 0.99)"},
-         "schedule=constant": {"schedule.initial_learning_rate": "tag(log, interval(1e-4, 1e-1))"}},
+        {
+            "schedule=exponential_decay": {"schedule.decay_rate": "interval(0.5, 0.99)"},
+            "schedule=constant": {"schedule.initial_learning_rate": "tag(log, interval(1e-4, 1e-1))"},
+        },
     )
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     seen = set()
@@ -36,8 +38,12 @@ def test_conditional_space_samples_only_the_drawn_branch():
 
 
 def test_piecewise_structure_is_always_a_valid_keras_schedule():
-    space = parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
-                         "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))"})
+    space = parse_space(
+        {
+            "schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
+            "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))",
+        }
+    )
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=5))
     counts = set()
     for _ in range(40):
@@ -66,12 +72,20 @@ def test_fraction_becomes_steps_of_the_run():
 
 @pytest.mark.parametrize("total_steps", [20, 4690])
 def test_enqueued_settings_come_back_exactly(total_steps):
-    space = parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
-                         "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))",
-                         "schedule.decay_steps": "tag(fraction, interval(0.1, 1.0))",
-                         "schedule.staircase": "choice(true, false)"})
-    entry = {"schedule.boundaries": [1000, 2000, 3000], "schedule.values": [0.003, 0.002, 0.001, 0.0001],
-             "schedule.decay_steps": 500, "schedule.staircase": True}
+    space = parse_space(
+        {
+            "schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
+            "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))",
+            "schedule.decay_steps": "tag(fraction, interval(0.1, 1.0))",
+            "schedule.staircase": "choice(true, false)",
+        }
+    )
+    entry = {
+        "schedule.boundaries": [1000, 2000, 3000],
+        "schedule.values": [0.003, 0.002, 0.001, 0.0001],
+        "schedule.decay_steps": 500,
+        "schedule.staircase": True,
+    }
     study = optuna.create_study()
     study.enqueue_trial(enqueue_params(space, entry, total_steps))
     values = sample(study.ask(), space, total_steps=total_steps)

@@ -32,8 +32,14 @@ def test_each_construct_maps_to_an_optuna_distribution(expression, expected):
 
 
 def test_non_sweep_values_are_fixed_overrides():
-    space = parse_space({"trainer.epochs": 3, "schedule.staircase": True, "optimizer.name": "sgd",
-                         "schedule.decay_rate": "interval(0.5, 0.9)"})
+    space = parse_space(
+        {
+            "trainer.epochs": 3,
+            "schedule.staircase": True,
+            "optimizer.name": "sgd",
+            "schedule.decay_rate": "interval(0.5, 0.9)",
+        }
+    )
     assert space.fixed == {"trainer.epochs": "3", "schedule.staircase": "true", "optimizer.name": "sgd"}
     assert list(space.params) == ["schedule.decay_rate"]
 
@@ -100,9 +106,13 @@ def test_conditional_branches_must_name_a_choice():
 
 
 def test_structured_tags():
-    space = parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
-                         "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))",
-                         "schedule.decay_steps": "tag(fraction, interval(0.1, 1.0))"})
+    space = parse_space(
+        {
+            "schedule.boundaries": "tag(boundaries, int(interval(1, 4)))",
+            "schedule.values": "tag(values, log, non_increasing, interval(1e-4, 1e-1))",
+            "schedule.decay_steps": "tag(fraction, interval(0.1, 1.0))",
+        }
+    )
     assert space.params["schedule.boundaries"] == Structured("boundaries", IntDistribution(1, 4))
     assert space.params["schedule.values"] == Structured("values", FloatDistribution(1e-4, 1e-1, log=True), True)
     assert space.params["schedule.decay_steps"].kind == "fraction"

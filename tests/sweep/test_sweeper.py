@@ -1,0 +1,201 @@
+"""`lrsweep -m +sweep=...` end to end: the Optuna study and the MLflow store, trial by trial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+pytestmark = pytest.mark.slow
+LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
+SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
+DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+def command(*args: str) -> list[str]:
+    return [LRSWEEP, "-m", *args]
+
+
+def lrsweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command(*args), cwd=cwd, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+
+
+def study(cwd: Path, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{cwd / 'lrsweep.db'}")
+
+
+def mlflow(cwd: Path) -> MlflowClient:
+    return MlflowClient(f"sqlite:///{cwd / 'mlflow.db'}")
+
+
+def child_runs(cwd: Path, name: str) -> list:
+    client = mlflow(cwd)
+    experiment = client.get_experiment_by_name(name)
+    return client.search_runs([experiment.experiment_id], filter_string="tags.`lrsweep.role` = 'trial'")
+
+
+def assert_study_and_mlflow_agree(cwd: Path, name: str) -> None:
+    client, trials = mlflow(cwd), study(cwd, name).trials
+    experiment = client.get_experiment_by_name(name)
+    (parent,) = client.search_runs([experiment.experiment_id], filter_string="tags.`lrsweep.role` = 'study'")
+    runs = {int(r.data.tags["optuna.trial_number"]): r for r in child_runs(cwd, name)}
+    ended = [t for t in trials if t.state.is_finished()]
+    assert sorted(runs) == sorted(t.number for t in ended), "exactly one child run per finished trial"
+    for trial in ended:
+        run = runs[trial.number]
+        assert trial.user_attrs["mlflow_run_id"] == run.info.run_id
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert run.data.tags["optuna.state"] == trial.state.name
+        assert run.data.params["optuna.trial_number"] == str(trial.number)
+        started = "schedule.family" in run.data.params  # an interrupted trial may end before its job starts
+        assert started or trial.state == optuna.trial.TrialState.FAIL
+        for override in trial.user_attrs["overrides"] if started else []:
+            key, _, value = override.partition("=")
+            if key.startswith("schedule."):
+                assert yaml.safe_load(run.data.params[key]) == yaml.safe_load(value), key
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            history = client.get_metric_history(run.info.run_id, "val_accuracy")
+            assert trial.value == pytest.approx(max(history, key=lambda m: m.step).value)
+            assert run.data.metrics["optuna.value"] == pytest.approx(trial.value)
+            assert run.data.tags["lrsweep.status"] == "finished"
+
+
+def test_exponential_decay_sweep_agrees_trial_by_trial(tmp_path):
+    done = lrsweep("+sweep=exponential_decay", "hydra.sweeper.n_trials=4", "trainer.epochs=2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "best trial #" in done.stdout and "optuna-dashboard sqlite:///" in done.stdout
+    trials = study(tmp_path, "exponential_decay").trials
+    assert len(trials) == 4 and all(t.state in DONE for t in trials)
+    assert trials[0].params == {  # the tutorial's setting is tried first
+        "schedule.initial_learning_rate": 0.001,
+        "schedule.decay_steps_fraction": 50.0,
+        "schedule.decay_rate": 0.98,
+        "schedule.staircase": True,
+    }
+    assert "schedule.decay_steps=500" in trials[0].user_attrs["overrides"]
+    assert_study_and_mlflow_agree(tmp_path, "exponential_decay")
+
+
+def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
+    args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=3")
+    process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # wait until one trial is done and the next one is training
+        time.sleep(0.5)
+        db = tmp_path / "lrsweep.db"
+        if db.exists():
+            with sqlite3.connect(db) as connection:
+                states = [s for (s,) in connection.execute("select state from trials")]
+            if states.count("COMPLETE") + states.count("PRUNED") >= 1 and "RUNNING" in states:
+                break
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=120)
+    assert process.returncode != 0
+    interrupted = study(tmp_path, "constant").trials
+    assert interrupted[-1].state == optuna.trial.TrialState.FAIL
+    assert interrupted[-1].user_attrs["fail_reason"] == "interrupted"
+
+    done = lrsweep(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trials = study(tmp_path, "constant").trials
+    assert sum(t.state in DONE for t in trials) == 3
+    numbers = [int(r.data.tags["optuna.trial_number"]) for r in child_runs(tmp_path, "constant")]
+    assert len(numbers) == len(set(numbers)) == len(trials)
+    assert_study_and_mlflow_agree(tmp_path, "constant")
+
+
+def test_aggressive_pruner_stops_trials_before_their_last_epoch(tmp_path):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=6",
+        "trainer.epochs=3",
+        "hydra/sweeper/sampler=random",
+        "hydra.sweeper.pruner.n_startup_trials=1",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    pruned = [t for t in study(tmp_path, "constant").trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned, "no trial was pruned"
+    runs = {int(r.data.tags["optuna.trial_number"]): r for r in child_runs(tmp_path, "constant")}
+    for trial in pruned:
+        assert max(trial.intermediate_values) < 2  # stopped before the last epoch
+        run = runs[trial.number]
+        assert run.data.tags["lrsweep.status"] == "pruned"
+        assert int(run.data.tags["lrsweep.epochs_completed"]) == max(trial.intermediate_values) + 1
+    assert_study_and_mlflow_agree(tmp_path, "constant")
+
+
+def test_failed_trial_is_recorded_and_the_sweep_goes_on(tmp_path):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=1",
+        "data.normalize=false",
+        "schedule.initial_learning_rate=choice(0.01, 1e6)",
+        "hydra.sweeper.enqueue=[{schedule.initial_learning_rate: 1e6}, {schedule.initial_learning_rate: 0.01}]",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    failed, completed = study(tmp_path, "constant").trials
+    assert failed.state == optuna.trial.TrialState.FAIL
+    assert failed.user_attrs["fail_reason"].startswith("loss became nan")
+    assert completed.state == optuna.trial.TrialState.COMPLETE
+    runs = {int(r.data.tags["optuna.trial_number"]): r for r in child_runs(tmp_path, "constant")}
+    assert runs[0].info.status == "FAILED"
+    assert runs[0].data.tags["lrsweep.failure_reason"].startswith("loss became nan")
+    assert_study_and_mlflow_agree(tmp_path, "constant")
+
+
+def test_a_sweep_whose_trials_keep_failing_stops_with_one_message(tmp_path):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=10",
+        "data.normalize=false",
+        "schedule.initial_learning_rate=choice(1e6, 1e7)",
+        "hydra.sweeper.enqueue=[]",
+        cwd=tmp_path,
+    )
+    assert done.returncode != 0
+    assert "more than hydra.sweeper.max_failure_rate=0.5" in done.stderr
+    assert len(study(tmp_path, "constant").trials) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("schedule.initial_learning_rate=interval(1)",),
+            "Error parsing override 'schedule.initial_learning_rate=interval(1)'",
+        ),  # Hydra's own parser
+        (
+            ("schedule.initial_learning_rate=interval(0.9, 0.1)",),
+            "`hydra.sweeper.params.schedule.initial_learning_rate` must be interval(a, b) with a < b",
+        ),
+        (("hydra/sweeper/sampler=grid",), "`hydra.sweeper.params.schedule.initial_learning_rate` must be"),
+        (("hydra.sweeper.n_trials=0",), "`hydra.sweeper.n_trials` must be >= 1"),
+        (("schedule.initial_learning_rate=-1",), "`schedule.initial_learning_rate` must be > 0"),
+    ],
+)
+def test_bad_sweep_input_stops_before_any_trial(tmp_path, args, message):
+    done = lrsweep("+sweep=constant", *args, cwd=tmp_path)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert not (tmp_path / "lrsweep.db").exists() and not (tmp_path / "mlflow.db").exists()
+
+
+def test_all_families_branches_are_the_family_sweeps():
+    every = yaml.safe_load((SWEEPS / "all_families.yaml").read_text())["hydra"]["sweeper"]
+    for path in SWEEPS.glob("*.yaml"):
+        if path.stem == "all_families":
+            continue
+        own = yaml.safe_load(path.read_text())["hydra"]["sweeper"]["params"]
+        assert every["conditional"][f"schedule={path.stem}"] == own, path.stem
