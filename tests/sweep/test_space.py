@@ -94,7 +94,7 @@ def test_malformed_expressions_name_the_key(params, message):
 
 
 def test_grid_sampler_refuses_continuous_intervals():
-    with pytest.raises(ConfigError, match="choice\\(...\\) or range\\(...\\) for the grid sampler"):
+    with pytest.raises(ConfigError, match=r"choice\(\.\.\.\) or range\(\.\.\.\) for the grid sampler"):
         grid_values("x", parse_expression("x", "interval(0, 1)"))
 
 
