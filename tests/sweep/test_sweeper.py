@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import optuna
@@ -83,6 +86,44 @@ def test_exponential_decay_sweep_agrees_trial_by_trial(tmp_path):
     }
     assert "schedule.decay_steps=500" in trials[0].user_attrs["overrides"]
     assert_study_and_mlflow_agree(tmp_path, "exponential_decay")
+    assert_opens_in_optuna_dashboard(f"sqlite:///{tmp_path / 'lrsweep.db'}", "exponential_decay")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def assert_opens_in_optuna_dashboard(storage: str, name: str) -> None:
+    """Serve the study with the real optuna-dashboard on a loopback port and read it through its HTTP API."""
+    port = free_port()
+    dashboard = str(Path(sys.executable).with_name("optuna-dashboard"))
+    server = subprocess.Popen(
+        [dashboard, storage, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        studies = None
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as response:
+                    studies = json.load(response)["study_summaries"]
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert studies is not None, "optuna-dashboard did not answer"
+        (entry,) = [s for s in studies if s["study_name"] == name]
+        url = f"http://127.0.0.1:{port}/api/studies/{entry['study_id']}?after=0"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            detail = json.load(response)
+        assert len(detail["trials"]) == 4
+        names = {p["name"] for trial in detail["trials"] for p in trial["params"]}
+        assert {"schedule.initial_learning_rate", "schedule.decay_rate", "schedule.staircase"} <= names
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
