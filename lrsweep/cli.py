@@ -23,8 +23,12 @@ __all__ = ["main"]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def _trial(config: DictConfig) -> float:
+def run(config: DictConfig) -> float:
+    """The job of ``lrsweep``: one trial of the composed config; returns the objective to Hydra.
+
+    Outside a sweep, a bad config or a failed trial ends the command with one line and exit code 2 or 1;
+    inside a multirun the error goes back to Hydra (and to the sweeper) so the other jobs go on.
+    """
     from lrsweep.sweep import trial_callbacks
     from lrsweep.training import run_trial
 
@@ -42,6 +46,9 @@ def _trial(config: DictConfig) -> float:
         f"epoch(s) · {result.seconds:.1f} s" + (f" · MLflow run {result.run_id}" if result.run_id else "")
     )
     return result.objective
+
+
+_trial = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(run)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,19 @@ def default_storage() -> str:
 
 
 def make_storage(url: str | None) -> Any:
-    """An Optuna storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``, ``journal:…``)."""
-    url = url or default_storage()
+    """An Optuna storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``).
+
+    One storage object per URL and process, so the trials a sweep runs in its own process share one
+    connection pool instead of opening one per trial.
+    """
+    return _storage(url or default_storage())
+
+
+@functools.lru_cache(maxsize=8)
+def _storage(url: str) -> Any:
     if url.startswith("sqlite"):
         return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}})
-    return url
+    return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
 
 
 def open_study(name: str, storage: str | None, *, direction: str, sampler: Any = None, pruner: Any = None) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import statistics
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -19,12 +20,11 @@ from typing import Any
 
 import optuna
 from hydra.core.plugins import Plugins
-from hydra.core.utils import JobStatus
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
-from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError
+from lrsweep._errors import ConfigError, LRSweepError
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._sample import enqueue_params, sample, to_override
 from lrsweep.sweep._space import SearchSpace, grid_values, parse_space
@@ -93,10 +93,10 @@ class OptunaSweep:
     def _check_settings(self) -> None:
         if self.n_trials < 1:
             raise ConfigError("hydra.sweeper.n_trials", self.n_trials, ">= 1")
-        if self.n_jobs != 1:
-            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "1 for now (parallel trials are on the way)")
-        if self.repeats != 1:
-            raise ConfigError("hydra.sweeper.repeats", self.repeats, "1 for now (repeated seeds are on the way)")
+        if self.n_jobs < 1:
+            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, ">= 1")
+        if self.repeats < 1:
+            raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
         if self.direction not in (None, "maximize", "minimize"):
@@ -191,29 +191,19 @@ class OptunaSweep:
             direction,
             self.config.trainer.objective,
         )
-        started, ended, failed = time.monotonic(), 0, 0
+        self._study, self._space, self._fixed, self._storage, self._runs = study, space, fixed, storage, runs
         status = "FAILED"
         progress = SweepProgress(study_name, n_trials, done, int(self.config.trainer.epochs))
+        slots = self._slots()
         try:
             with progress:
-                while progress.done < n_trials:
-                    if self.timeout is not None and time.monotonic() - started > self.timeout:
-                        log.info("timeout of %s s reached", self.timeout)
-                        break
-                    state = self._run_one(study, space, fixed, storage, runs, progress)
-                    ended += 1
-                    failed += state == TrialState.FAIL
-                    if ended >= 3 and failed / ended > self.max_failure_rate:
-                        raise SweepStopped(
-                            f"{failed} of the last {ended} trials failed (more than hydra.sweeper.max_failure_rate="
-                            f"{self.max_failure_rate}); see the failure reasons in the study's trials "
-                            "(user attr fail_reason) or the MLflow runs (tag lrsweep.failure_reason)"
-                        )
+                self._loop(slots, n_trials, progress)
             status = "FINISHED"
         except KeyboardInterrupt:
             status = "KILLED"
             raise
         finally:
+            slots.close(cancel=status != "FINISHED")
             if runs is not None:
                 runs.finish(status)
         self._summary(study, storage, tracker)
@@ -226,51 +216,115 @@ class OptunaSweep:
         config = self.hydra_context.config_loader.load_sweep_config(self.config, list(fixed))
         validate(config)
 
-    def _run_one(
-        self, study: Any, space: SearchSpace, fixed: list[str], storage: str, runs: Any, progress: SweepProgress
-    ) -> TrialState:
+    def _slots(self) -> Any:
+        from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+
+        from lrsweep.sweep._slots import InlineSlots, ProcessSlots
+
+        if self.n_jobs > 1 and isinstance(self.launcher, BasicLauncher):
+            return ProcessSlots(self.n_jobs, self.hydra_context, self.config, self.launcher.task_function)
+        return InlineSlots(self.launcher)
+
+    def _loop(self, slots: Any, n_trials: int, progress: SweepProgress) -> None:
+        """Keep every slot busy until the budget is met: a freed slot asks for the next trial at once."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        started, ended, failed = time.monotonic(), 0, 0
+        running: dict[Any, tuple[Any, str | None]] = {}
+        try:
+            while True:
+                while len(running) < max(1, self.n_jobs) and progress.done + len(running) < n_trials:
+                    if self.timeout is not None and time.monotonic() - started > self.timeout:
+                        log.info("timeout of %s s reached: no new trial starts", self.timeout)
+                        break
+                    trial, run_id, jobs = self._start(progress)
+                    running[slots.submit(jobs, self.job_idx)] = (trial, run_id)
+                    self.job_idx += len(jobs)
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    trial, run_id = running.pop(future)
+                    state = self._finish(trial, run_id, future.result(), progress)
+                    ended += 1
+                    failed += state == TrialState.FAIL
+                if ended >= 3 and failed / ended > self.max_failure_rate:
+                    raise SweepStopped(
+                        f"{failed} of the last {ended} trials failed (more than hydra.sweeper.max_failure_rate="
+                        f"{self.max_failure_rate}); see the failure reasons in the study's trials "
+                        "(user attr fail_reason) or the MLflow runs (tag lrsweep.failure_reason)"
+                    )
+        except BaseException as error:
+            reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
+            for trial, run_id in running.values():
+                self._abandon(trial, run_id, reason)
+            raise
+
+    def _start(self, progress: SweepProgress) -> tuple[Any, str | None, list[list[str]]]:
+        """Ask a trial, sample it, make its MLflow run, and write its jobs' overrides (one per repeat)."""
+        study, runs = self._study, self._runs
         trial = study.ask()
-        values = sample(trial, space, self.total_steps, self.segments)
+        values = sample(trial, self._space, self.total_steps, self.segments)
         sampled = [to_override(k, v) for k, v in values.items()]
         trial.set_user_attr("overrides", sampled)
-        overrides = [*fixed, *sampled]
-        overrides += [
-            f"optuna.study_name='{study.study_name}'",
-            f"optuna.storage='{storage}'",
-            f"optuna.trial_number={trial.number}",
-        ]
         run_id = None
         if runs is not None:
             run_id = runs.child(trial.number)
             trial.set_user_attr("mlflow_run_id", run_id)
-            overrides += [
-                f"tracking.experiment_name='{study.study_name}'",
-                f"tracking.run_id={run_id}",
-                f"tracking.parent_run_id={runs.parent_run_id}",
-            ]
+        jobs = []
+        for repeat in range(self.repeats):
+            overrides = [*self._fixed, *sampled]
+            if repeat == 0:  # the first seed reports to the trial and may be pruned
+                overrides += [
+                    f"optuna.study_name='{study.study_name}'",
+                    f"optuna.storage='{self._storage}'",
+                    f"optuna.trial_number={trial.number}",
+                ]
+            if self.repeats > 1:
+                overrides.append(f"trainer.seed={int(self.config.trainer.seed) + repeat}")
+            if runs is not None:
+                overrides.append(f"tracking.experiment_name='{study.study_name}'")
+                if repeat == 0:
+                    overrides += [f"tracking.run_id={run_id}", f"tracking.parent_run_id={runs.parent_run_id}"]
+                else:  # further seeds: runs nested under the trial's run
+                    overrides += [
+                        f"tracking.parent_run_id={run_id}",
+                        f"tracking.run_name=trial-{trial.number}-seed-{repeat}",
+                    ]
+            jobs.append(overrides)
         family = values.get("schedule") or self.config.schedule.family
         progress.trial_started(trial.number, str(family))
-        try:
-            (result,) = self.launcher.launch([overrides], initial_job_idx=self.job_idx)
-        except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted")
-            _tell(study, trial, state=TrialState.FAIL)
-            if runs is not None:
-                runs.finish_child(run_id, "FAIL", None, "interrupted")
-            raise
-        self.job_idx += 1
-        state, value, reason = _outcome(result)
+        return trial, run_id, jobs
+
+    def _finish(self, trial: Any, run_id: str | None, outcomes: list[Any], progress: SweepProgress) -> TrialState:
+        """Tell Optuna how the trial ended (the mean over seeds), and record it on its MLflow run."""
+        study, runs = self._study, self._runs
+        last = outcomes[-1]
+        state, reason, value = last.state, last.reason, None
+        if state == TrialState.COMPLETE:
+            values = [o.value for o in outcomes]
+            value = statistics.fmean(values)
+            if len(values) > 1:
+                trial.set_user_attr("objective_values", values)
+                trial.set_user_attr("objective_std", statistics.stdev(values))
         if reason is not None:
             trial.set_user_attr("fail_reason", reason)
-        _tell(study, trial, values=value if state == TrialState.COMPLETE else None, state=state)
+        _tell(study, trial, values=value, state=state)
         recorded = study._storage.get_trial(trial._trial_id)
         best = _best(study)
-        if runs is not None:
+        if runs is not None and run_id is not None:
             runs.finish_child(run_id, state.name, recorded.value, reason)
             if best is not None and best[0] == trial.number:
                 runs.log_best(*best)
         progress.trial_finished(trial.number, state.name, recorded.value, best, counts=state in _DONE)
         return state
+
+    def _abandon(self, trial: Any, run_id: str | None, reason: str) -> None:
+        """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""
+        trial.set_user_attr("fail_reason", reason)
+        _tell(self._study, trial, state=TrialState.FAIL)
+        if self._runs is not None and run_id is not None:
+            self._runs.finish_child(run_id, "FAIL", None, reason)
 
     def _summary(self, study: Any, storage: str, tracker: Any) -> None:
         best = _best(study)
@@ -300,26 +354,6 @@ def _best(study: Any) -> tuple[int, float] | None:
     except ValueError:
         return None
     return trial.number, float(trial.value)
-
-
-def _outcome(result: Any) -> tuple[TrialState, float | None, str | None]:
-    """The Optuna state, the value and the failure reason of a finished Hydra job."""
-    if result.status == JobStatus.COMPLETED:
-        try:
-            value = float(result.return_value)
-        except (TypeError, ValueError):
-            return TrialState.FAIL, None, f"the job returned {result.return_value!r}, not a number"
-        if not math.isfinite(value):
-            return TrialState.FAIL, None, f"the objective is {value}"
-        return TrialState.COMPLETE, value, None
-    error = result._return_value
-    if isinstance(error, TrialPrunedError):
-        return TrialState.PRUNED, None, None
-    return (
-        TrialState.FAIL,
-        None,
-        f"{type(error).__name__}: {error}" if not isinstance(error, LRSweepError) else str(error),
-    )
 
 
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

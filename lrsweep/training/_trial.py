@@ -161,6 +161,7 @@ def run_trial(
     trainer = config.trainer
     steps_per_epoch = dataset.steps_per_epoch(trainer.batch_size)
     total_steps = steps_per_epoch * trainer.epochs
+    keras.utils.clear_session()  # trials run one after another in a sweep's process: start from a clean slate
     keras.utils.set_random_seed(trainer.seed)
     built = schedule.build(total_steps)
     optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -240,3 +241,42 @@ def test_all_families_branches_are_the_family_sweeps():
             continue
         own = yaml.safe_load(path.read_text())["hydra"]["sweeper"]["params"]
         assert every["conditional"][f"schedule={path.stem}"] == own, path.stem
+
+
+def test_two_parallel_slots_lose_no_trial_and_never_lock_the_database(tmp_path):
+    done = lrsweep(
+        "+sweep=constant", "hydra.sweeper.n_trials=4", "hydra.sweeper.n_jobs=2", "trainer.epochs=2", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "database is locked" not in done.stdout + done.stderr
+    trials = study(tmp_path, "constant").trials
+    assert len(trials) == 4 and all(t.state in DONE for t in trials)
+    overlapping = sorted((t.datetime_start, t.datetime_complete) for t in trials)
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(overlapping)), "never parallel"
+    assert_study_and_mlflow_agree(tmp_path, "constant")
+
+
+def test_repeats_train_each_configuration_with_several_seeds(tmp_path):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.repeats=2",
+        "trainer.epochs=2",
+        "hydra/sweeper/pruner=none",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = mlflow(tmp_path)
+    for trial in study(tmp_path, "constant").trials:
+        seeds = trial.user_attrs["objective_values"]
+        assert len(seeds) == 2
+        assert trial.value == pytest.approx(sum(seeds) / 2)
+        assert trial.user_attrs["objective_std"] >= 0
+        run_id = trial.user_attrs["mlflow_run_id"]
+        (nested,) = client.search_runs(
+            [client.get_run(run_id).info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'"
+        )
+        assert nested.data.params["trainer.seed"] == "1"
+        assert client.get_run(run_id).data.params["trainer.seed"] == "0"
+        finals = [client.get_metric_history(r, "val_accuracy")[-1].value for r in (run_id, nested.info.run_id)]
+        assert sorted(finals) == pytest.approx(sorted(seeds))

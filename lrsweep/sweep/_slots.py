@@ -1,0 +1,132 @@
+"""Where a sweep's trials run: the configured Hydra launcher one at a time, or warm worker processes.
+
+A *trial* is one or more Hydra jobs (``repeats`` seeds) run one after another; the runner stops at the first
+job that does not complete. Both runners return a :class:`concurrent.futures.Future` of the jobs' outcomes,
+so the sweep hands a freed slot its next trial the moment a trial ends: there is no batch barrier.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from optuna.trial import TrialState
+
+from lrsweep._errors import LRSweepError, TrialPrunedError
+
+__all__ = ["InlineSlots", "Outcome", "ProcessSlots", "outcome_of"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one job gave: the Optuna state it means, the objective, the failure reason."""
+
+    state: TrialState
+    value: float | None = None
+    reason: str | None = None
+
+
+def outcome_of(result: Any) -> Outcome:
+    """The outcome of a finished Hydra job (:class:`hydra.core.utils.JobReturn`)."""
+    from hydra.core.utils import JobStatus
+
+    if result.status == JobStatus.COMPLETED:
+        try:
+            value = float(result.return_value)
+        except (TypeError, ValueError):
+            return Outcome(TrialState.FAIL, reason=f"the job returned {result.return_value!r}, not a number")
+        if not math.isfinite(value):
+            return Outcome(TrialState.FAIL, reason=f"the objective is {value}")
+        return Outcome(TrialState.COMPLETE, value)
+    error = result._return_value
+    if isinstance(error, TrialPrunedError):
+        return Outcome(TrialState.PRUNED, error.value)
+    reason = str(error) if isinstance(error, LRSweepError) else f"{type(error).__name__}: {error}"
+    return Outcome(TrialState.FAIL, reason=reason)
+
+
+def _until_incomplete(run_one: Any, jobs: Sequence[Sequence[str]], first_index: int) -> list[Outcome]:
+    outcomes = []
+    for offset, overrides in enumerate(jobs):
+        outcome = run_one(list(overrides), first_index + offset)
+        outcomes.append(outcome)
+        if outcome.state != TrialState.COMPLETE:
+            break
+    return outcomes
+
+
+class InlineSlots:
+    """One slot: each job goes through the configured Hydra launcher (in this process for the basic one)."""
+
+    size = 1
+
+    def __init__(self, launcher: Any) -> None:
+        self.launcher = launcher
+
+    def _run(self, overrides: list[str], index: int) -> Outcome:
+        (result,) = self.launcher.launch([overrides], initial_job_idx=index)
+        return outcome_of(result)
+
+    def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
+        future: Future[list[Outcome]] = Future()
+        future.set_result(_until_incomplete(self._run, jobs, first_index))
+        return future
+
+    def close(self, cancel: bool = False) -> None:
+        pass
+
+
+class ProcessSlots:
+    """``size`` worker processes that stay up for the whole sweep and run Hydra's ``run_job`` for each job.
+
+    Workers are started with ``spawn`` and keep their imports (Keras, the backend) between trials.
+    """
+
+    def __init__(self, size: int, hydra_context: Any, config: Any, task_function: Any) -> None:
+        import cloudpickle
+
+        self.size = size
+        self._context = cloudpickle.dumps((hydra_context, config, task_function))
+        self._pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
+        from hydra.core.singleton import Singleton
+
+        payload = [list(job) for job in jobs]
+        return self._pool.submit(_worker_run, self._context, Singleton.get_state(), payload, first_index)
+
+    def close(self, cancel: bool = False) -> None:
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def _worker_run(context: bytes, singleton_state: Any, jobs: list[list[str]], first_index: int) -> list[Outcome]:
+    import cloudpickle
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.singleton import Singleton
+    from hydra.core.utils import run_job, setup_globals
+    from omegaconf import open_dict
+
+    hydra_context, config, task_function = cloudpickle.loads(context)
+    setup_globals()
+    Singleton.set_state(singleton_state)
+
+    def run_one(overrides: list[str], index: int) -> Outcome:
+        job_config = hydra_context.config_loader.load_sweep_config(config, overrides)
+        with open_dict(job_config):
+            job_config.hydra.job.id = f"{job_config.hydra.job.name}_{index}"
+            job_config.hydra.job.num = index
+        HydraConfig.instance().set_config(job_config)
+        result = run_job(
+            hydra_context=hydra_context,
+            config=job_config,
+            task_function=task_function,
+            job_dir_key="hydra.sweep.dir",
+            job_subdir_key="hydra.sweep.subdir",
+        )
+        return outcome_of(result)
+
+    return _until_incomplete(run_one, jobs, first_index)
