@@ -88,29 +88,28 @@ class ProcessSlots:
 
     def __init__(self, size: int, hydra_context: Any, config: Any, task_function: Any) -> None:
         import cloudpickle
+        from hydra.core.singleton import Singleton
 
         self.size = size
-        self._context = cloudpickle.dumps((hydra_context, config, task_function))
+        # Hydra's singletons (ConfigStore, plugins, OmegaConf resolvers) travel with the job, as with joblib.
+        self._context = cloudpickle.dumps((hydra_context, config, task_function, Singleton.get_state()))
         self._pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
-        from hydra.core.singleton import Singleton
-
-        payload = [list(job) for job in jobs]
-        return self._pool.submit(_worker_run, self._context, Singleton.get_state(), payload, first_index)
+        return self._pool.submit(_worker_run, self._context, [list(job) for job in jobs], first_index)
 
     def close(self, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 
-def _worker_run(context: bytes, singleton_state: Any, jobs: list[list[str]], first_index: int) -> list[Outcome]:
+def _worker_run(context: bytes, jobs: list[list[str]], first_index: int) -> list[Outcome]:
     import cloudpickle
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.singleton import Singleton
     from hydra.core.utils import run_job, setup_globals
     from omegaconf import open_dict
 
-    hydra_context, config, task_function = cloudpickle.loads(context)
+    hydra_context, config, task_function, singleton_state = cloudpickle.loads(context)
     setup_globals()
     Singleton.set_state(singleton_state)
 
