@@ -231,6 +231,7 @@ class OptunaSweep:
 
         started, ended, failed = time.monotonic(), 0, 0
         running: dict[Any, tuple[Any, str | None]] = {}
+        starting: tuple[Any, str | None] | None = None
         try:
             while True:
                 while len(running) < max(1, self.n_jobs) and progress.done + len(running) < n_trials:
@@ -238,7 +239,9 @@ class OptunaSweep:
                         log.info("timeout of %s s reached: no new trial starts", self.timeout)
                         break
                     trial, run_id, jobs = self._start(progress)
-                    running[slots.submit(jobs, self.job_idx)] = (trial, run_id)
+                    starting = (trial, run_id)  # the inline slot runs the trial inside submit()
+                    running[slots.submit(jobs, self.job_idx)] = starting
+                    starting = None
                     self.job_idx += len(jobs)
                 if not running:
                     return
@@ -256,7 +259,7 @@ class OptunaSweep:
                     )
         except BaseException as error:
             reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
-            for trial, run_id in running.values():
+            for trial, run_id in [*running.values(), *([starting] if starting else [])]:
                 self._abandon(trial, run_id, reason)
             raise
 

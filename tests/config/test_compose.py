@@ -36,7 +36,8 @@ def test_config_groups_are_the_documented_ones():
 def test_every_config_file_composes_and_resolves(compose_config, override):
     config = compose_config(override)
     container = OmegaConf.to_container(config, resolve=True, throw_on_missing=True)
-    assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking"}
+    assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna"}
+    assert container["optuna"] == {"study_name": None, "storage": None, "trial_number": None}  # set by sweeps
 
 
 def test_defaults_are_the_tutorials_setup(compose_config):
