@@ -1,8 +1,10 @@
 """The Optuna sweep behind ``hydra/sweeper=lrsweep``: ask a trial, launch its job, tell the outcome.
 
-Each trial is one Hydra job (through whatever launcher is configured). The job reattaches to its trial through
-the study storage, reports the objective after every epoch and stops when the pruner says so; the sweep tells
-Optuna the outcome (COMPLETE, PRUNED or FAIL with the reason) and records it on the trial's MLflow child run.
+Each trial is one Hydra job per seed (``repeats``), run through the configured launcher or, for ``n_jobs > 1``
+with Hydra's basic launcher, in warm worker processes (:mod:`lrsweep.sweep._slots`). The job reattaches to its
+trial through the study storage, reports the objective after every epoch and stops when the pruner says so; the
+sweep tells Optuna the outcome (COMPLETE, PRUNED or FAIL with the reason) and records it on the trial's MLflow
+child run.
 The study's budget is its total: a re-run of the same command resumes it and stops at ``n_trials``
 COMPLETE-or-PRUNED trials.
 """
@@ -223,6 +225,14 @@ class OptunaSweep:
 
         if self.n_jobs > 1 and isinstance(self.launcher, BasicLauncher):
             return ProcessSlots(self.n_jobs, self.hydra_context, self.config, self.launcher.task_function)
+        if self.n_jobs > 1:
+            log.warning(
+                "hydra.sweeper.n_jobs=%d runs lrsweep's worker processes with Hydra's basic launcher only; "
+                "with %s, trials go through it one at a time",
+                self.n_jobs,
+                type(self.launcher).__name__,
+            )
+            self.n_jobs = 1
         return InlineSlots(self.launcher)
 
     def _loop(self, slots: Any, n_trials: int, progress: SweepProgress) -> None:
