@@ -4,7 +4,6 @@ The fields follow hydra-optuna-sweeper's (``sampler``, ``direction``, ``study_na
 ``n_jobs``, ``max_failure_rate``, ``params``), so a sweep written for it runs here by changing the sweeper name.
 """
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +90,7 @@ class LRSweepSweeperConf:
     """
 
     _target_: str = "hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper"
+    _recursive_: bool = False  # the sweep instantiates its sampler and pruner itself, when it starts
     defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "median"}])
     sampler: Any = MISSING
     pruner: Any = MISSING
@@ -124,6 +124,3 @@ for _name, _node in {
     "none": NopPrunerConf,
 }.items():
     _store.store(group="hydra/sweeper/pruner", name=_name, node=_node, provider="lrsweep")
-
-# TPE's multivariate/group/constant_liar are stable in practice but still flagged experimental by Optuna.
-warnings.filterwarnings("ignore", message=r"Argument ``\w+`` is an experimental feature")

@@ -24,6 +24,7 @@ import optuna
 from hydra.core.plugins import Plugins
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
+from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from lrsweep._errors import ConfigError, LRSweepError
@@ -74,7 +75,7 @@ class OptunaSweep:
         conditional: Mapping[str, Any] | None,
         enqueue: Sequence[Mapping[str, Any]],
     ) -> None:
-        self.sampler, self.pruner = sampler, pruner
+        self.sampler, self.pruner = _instantiate(sampler), _instantiate(pruner)
         self.study_name, self.storage, self.direction = study_name, storage, direction
         self.n_trials, self.n_jobs, self.repeats = n_trials, n_jobs, repeats
         self.timeout, self.max_failure_rate = timeout, max_failure_rate
@@ -135,8 +136,18 @@ class OptunaSweep:
         return None
 
     def _enqueue_baselines(self, study: Any, space: SearchSpace, total_steps: int | None) -> None:
+        choices = {
+            name: set(spec.choices)
+            for name, spec in [*space.params.items(), *(i for b in space.conditional.values() for i in b.items())]
+            if isinstance(spec, CategoricalDistribution)
+        }
         for entry in self.enqueue:
-            study.enqueue_trial(enqueue_params(space, dict(entry), total_steps), skip_if_exists=True)
+            params = enqueue_params(space, dict(entry), total_steps)
+            outside = [name for name, value in params.items() if name in choices and value not in choices[name]]
+            if outside:  # e.g. a space narrowed on the command line: a choice cannot be forced
+                log.info("not enqueued (%s not among the choices): %s", ", ".join(outside), dict(entry))
+                continue
+            study.enqueue_trial(params, skip_if_exists=True)
 
     def _run_length(self, space: SearchSpace) -> tuple[int | None, dict[str, int]]:
         """Optimizer steps in one run (for structured params) and segment counts of fixed boundaries."""
@@ -367,6 +378,18 @@ def _best(study: Any) -> tuple[int, float] | None:
     except ValueError:
         return None
     return trial.number, float(trial.value)
+
+
+def _instantiate(node: Any) -> Any:
+    """A sampler or pruner from its config node (``_target_`` and arguments), or the object given."""
+    if not isinstance(node, DictConfig):
+        return node
+    from hydra.utils import instantiate
+
+    with warnings.catch_warnings():
+        # TPE's group/multivariate/constant_liar work well but Optuna still flags them experimental.
+        warnings.filterwarnings("ignore", message=r"Argument ``\w+`` is an experimental feature")
+        return instantiate(node)
 
 
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -280,3 +280,17 @@ def test_repeats_train_each_configuration_with_several_seeds(tmp_path):
         assert client.get_run(run_id).data.params["trainer.seed"] == "0"
         finals = [client.get_metric_history(r, "val_accuracy")[-1].value for r in (run_id, nested.info.run_id)]
         assert sorted(finals) == pytest.approx(sorted(seeds))
+
+
+def test_grid_sampler_runs_each_point_once(tmp_path):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra/sweeper/sampler=grid",
+        "schedule.initial_learning_rate=choice(0.01, 0.02)",
+        "hydra.sweeper.n_trials=10",
+        "trainer.epochs=1",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    trials = study(tmp_path, "constant").trials  # the baseline 0.001 is not a grid point: not enqueued
+    assert sorted(t.params["schedule.initial_learning_rate"] for t in trials) == [0.01, 0.02]
