@@ -53,6 +53,10 @@ _trial = hydra.main(version_base="1.3", config_path=str(config_dir()), config_na
 
 def main() -> None:
     """Entry point of the ``lrsweep`` console script."""
+    from lrsweep._commands import SUBCOMMANDS, run_subcommand
+
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        sys.exit(run_subcommand(sys.argv[1:]))
     from lrsweep.config import register_configs
 
     register_configs()

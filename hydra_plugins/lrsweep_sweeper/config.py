@@ -105,6 +105,7 @@ class LRSweepSweeperConf:
     params: dict[str, Any] | None = None
     conditional: dict[str, Any] | None = None
     enqueue: list[Any] = field(default_factory=list)
+    study_attrs: dict[str, Any] = field(default_factory=dict)
 
 
 _store = ConfigStore.instance()

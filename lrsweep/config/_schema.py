@@ -104,3 +104,4 @@ class LRSweepConfig:
     trainer: TrainerConfig = MISSING
     tracking: Any = MISSING
     optuna: OptunaTrialConfig = field(default_factory=OptunaTrialConfig)
+    label: str | None = None  # a name for the run, e.g. which of the tutorial's settings it is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 __all__ = ["trial_callbacks"]
 
@@ -24,4 +24,8 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
     sweeper: Any = HydraConfig.get().sweeper if HydraConfig.initialized() else {}
     pruner = instantiate(sweeper["pruner"]) if "pruner" in sweeper else None
     trial = load_trial(reference.study_name, reference.storage, int(reference.trial_number), pruner=pruner)
+    trial.set_user_attr("schedule", OmegaConf.to_container(config.schedule, resolve=True))
+    trial.set_user_attr("family", str(config.schedule.family))
+    if config.get("label"):
+        trial.set_user_attr("label", str(config.label))
     return [OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch)]

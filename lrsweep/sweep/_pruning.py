@@ -26,6 +26,11 @@ class OptunaPruning(keras.callbacks.Callback):
         self.monitor = monitor
         self.on_epoch = on_epoch
 
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        # What exports and reports need to rebuild the trial's LR: its run length.
+        self.trial.set_user_attr("steps_per_epoch", int(self.params.get("steps") or 0))
+        self.trial.set_user_attr("epochs", int(self.params.get("epochs") or 0))
+
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):

@@ -25,6 +25,8 @@ class StudyRuns:
         self.study = study
         self.experiment_id = tracker.experiment_id_for_name()
         self.parent_run_id = self._parent(settings)
+        if study.user_attrs.get("mlflow_tracking_uri") != tracker.tracking_uri:  # for export and report
+            study.set_user_attr("mlflow_tracking_uri", tracker.tracking_uri)
 
     def _parent(self, settings: Mapping[str, str]) -> str:
         known = self.study.user_attrs.get("mlflow_parent_run_id")

@@ -74,6 +74,7 @@ class OptunaSweep:
         params: Mapping[str, Any] | None,
         conditional: Mapping[str, Any] | None,
         enqueue: Sequence[Mapping[str, Any]],
+        study_attrs: Mapping[str, Any] | None = None,
     ) -> None:
         self.sampler, self.pruner = _instantiate(sampler), _instantiate(pruner)
         self.study_name, self.storage, self.direction = study_name, storage, direction
@@ -82,6 +83,7 @@ class OptunaSweep:
         self.params = _flatten(_plain(params) or {})
         self.conditional = {choice: _flatten(branch) for choice, branch in (_plain(conditional) or {}).items()}
         self.enqueue = _plain(enqueue) or []
+        self.study_attrs = _plain(study_attrs) or {}
         self.job_idx = 0
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
@@ -179,6 +181,8 @@ class OptunaSweep:
         self.total_steps, self.segments = self._run_length(space)
         if not study.trials:
             self._enqueue_baselines(study, space, self.total_steps)
+        for key, value in self.study_attrs.items():
+            study.set_user_attr(key, value)
 
         tracker = self._tracker(study_name)
         runs = None
@@ -317,6 +321,7 @@ class OptunaSweep:
                     ]
             jobs.append(overrides)
         family = values.get("schedule") or self.config.schedule.family
+        trial.set_user_attr("family", str(family))
         progress.trial_started(trial.number, str(family))
         return trial, run_id, jobs
 

@@ -1,0 +1,164 @@
+"""Export a trial's schedule: a config preset, a Keras-serialized schedule and a snippet to use it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lrsweep._errors import ConfigError
+from lrsweep.results._trials import load_study
+from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
+
+__all__ = ["Exported", "export_trial", "serialize_schedule"]
+
+
+@dataclass(frozen=True)
+class Exported:
+    name: str
+    config: Path
+    schedule_json: Path
+    snippet: Path
+    trial_number: int
+    value: float
+
+
+def serialize_schedule(schedule: dict[str, Any], total_steps: int) -> dict[str, Any]:
+    """``keras.optimizers.schedules.serialize`` of a step-wise schedule; for the callback families, the callback's
+    class, its importable function (or arguments) and the optimizer's initial learning rate."""
+    import keras
+
+    params = from_config(schedule)
+    if isinstance(params, EpochSchedule):
+        function = params.epoch_function()
+        return {
+            "class_name": "keras.callbacks.LearningRateScheduler",
+            "function": f"{function.func.__module__}.{function.func.__qualname__}",  # type: ignore[attr-defined]
+            "kwargs": dict(function.keywords),  # type: ignore[attr-defined]
+            "initial_learning_rate": params.initial_learning_rate,
+        }
+    if isinstance(params, MetricSchedule):
+        arguments = params.arguments()
+        initial = arguments.pop("initial_learning_rate")
+        return {
+            "class_name": "keras.callbacks.ReduceLROnPlateau",
+            "config": arguments,
+            "initial_learning_rate": initial,
+        }
+    return dict(keras.optimizers.schedules.serialize(params.build(total_steps).keras_schedule))
+
+
+def _preset(schedule: dict[str, Any], total_steps: int, header: str) -> str:
+    values = {k: v for k, v in schedule.items() if k != "family"}
+    if schedule["family"] == "one_cycle" and values.get("total_steps") is None:
+        values["total_steps"] = total_steps  # the schedule the trial ran, whatever the next run's length
+    defaults = {"defaults": [f"/schema/schedule/{schedule['family']}@_here_", "_self_"]}
+    return header + yaml.safe_dump(defaults, sort_keys=False) + "\n" + yaml.safe_dump(values, sort_keys=False)
+
+
+def _snippet(serialized: dict[str, Any], header: str) -> str:
+    """About ten lines that use ``schedule.json`` in ``model.compile``/``model.fit``."""
+    name = serialized.get("class_name", "")
+    compile_line = 'model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])'
+    if name == "keras.callbacks.LearningRateScheduler":
+        body = [
+            "import functools",
+            "import importlib",
+            "import json",
+            "",
+            "import keras",
+            "",
+            'spec = json.load(open("schedule.json"))',
+            'module, _, attribute = spec["function"].rpartition(".")',
+            'function = functools.partial(getattr(importlib.import_module(module), attribute), **spec["kwargs"])',
+            'optimizer = keras.optimizers.SGD(learning_rate=spec["initial_learning_rate"])',
+            compile_line,
+            "model.fit(x, y, callbacks=[keras.callbacks.LearningRateScheduler(function)])",
+        ]
+    elif name == "keras.callbacks.ReduceLROnPlateau":
+        body = [
+            "import json",
+            "",
+            "import keras",
+            "",
+            'spec = json.load(open("schedule.json"))',
+            'optimizer = keras.optimizers.SGD(learning_rate=spec["initial_learning_rate"])',
+            compile_line,
+            'plateau = keras.callbacks.ReduceLROnPlateau(**spec["config"])',
+            "model.fit(x, y, validation_data=(x_val, y_val), callbacks=[plateau])",
+        ]
+    else:
+        body = [
+            "import json",
+            "",
+            "import keras",
+            "",
+            "import lrsweep.schedules  # noqa: F401  (registers OneCycle and Cyclical with Keras)",
+            "",
+            'schedule = keras.optimizers.schedules.deserialize(json.load(open("schedule.json")))',
+            "optimizer = keras.optimizers.SGD(learning_rate=schedule)",
+            compile_line,
+            "model.fit(x, y)",
+        ]
+    return header + "\n".join(body) + "\n"
+
+
+def export_trial(study_name: str, storage: str | None, out: str | Path, trial_number: int | None = None) -> Exported:
+    """Write the best (or ``trial_number``) trial's schedule under ``out``; log it to the study's MLflow run.
+
+    Files: ``out/schedule/<study>_trial<N>.yaml`` (so ``lrsweep --config-dir out schedule=<study>_trial<N>``
+    retrains with it), ``out/schedule.json`` and ``out/use_schedule.py``.
+    """
+    import optuna
+
+    study = load_study(study_name, storage)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if trial_number is None:
+        if not complete:
+            raise ConfigError("--study", study_name, "a study with at least one COMPLETE trial")
+        trial = study.best_trial
+    else:
+        numbers = [t.number for t in complete]
+        if trial_number not in numbers:
+            raise ConfigError("--trial", trial_number, f"the number of a COMPLETE trial: one of {numbers}")
+        trial = study.trials[trial_number]
+    schedule = trial.user_attrs.get("schedule")
+    if not schedule:
+        raise ConfigError("--trial", trial.number, "a trial run by lrsweep's sweeper (it keeps its schedule)")
+    total_steps = int(trial.user_attrs.get("steps_per_epoch", 0)) * int(trial.user_attrs.get("epochs", 0))
+    name = f"{study_name}_trial{trial.number}"
+    header = f"# Exported by lrsweep: study '{study_name}', trial {trial.number}, objective {trial.value:.4f}\n"
+
+    out = Path(out)
+    (out / "schedule").mkdir(parents=True, exist_ok=True)
+    config = out / "schedule" / f"{name}.yaml"
+    config.write_text(_preset(schedule, total_steps, header))
+    serialized = serialize_schedule(schedule, total_steps)
+    schedule_json = out / "schedule.json"
+    schedule_json.write_text(json.dumps(serialized, indent=2) + "\n")
+    snippet = out / "use_schedule.py"
+    snippet.write_text(_snippet(serialized, header))
+    _log_to_mlflow(study, trial, [config, schedule_json, snippet])
+    return Exported(name, config, schedule_json, snippet, trial.number, float(trial.value))
+
+
+def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:
+    parent = study.user_attrs.get("mlflow_parent_run_id")
+    child = trial.user_attrs.get("mlflow_run_id")
+    if not parent or not child:
+        return
+    from mlflow import MlflowClient
+
+    from lrsweep.tracking import resolve_tracking_uri
+
+    client = MlflowClient(resolve_tracking_uri(study.user_attrs.get("mlflow_tracking_uri")))
+    for path in files:
+        client.log_artifact(parent, str(path), artifact_path="export")
+    for run in client.search_runs(
+        [client.get_run(parent).info.experiment_id], filter_string="tags.`lrsweep.best` = 'true'"
+    ):
+        client.set_tag(run.info.run_id, "lrsweep.best", "false")
+    client.set_tag(child, "lrsweep.best", "true")

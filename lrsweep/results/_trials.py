@@ -1,0 +1,68 @@
+"""Trials of one or more studies as a pandas DataFrame: one row per trial, one column per schedule parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from lrsweep._errors import ConfigError
+from lrsweep.sweep._study import default_storage, make_storage
+
+__all__ = ["TRIAL_COLUMNS", "load_study", "trials_frame"]
+
+TRIAL_COLUMNS = ["study", "number", "state", "family", "label", "objective", "best_epoch", "epochs_run", "duration_s"]
+
+
+def load_study(name: str, storage: str | None = None) -> Any:
+    """The Optuna study, or a :class:`ConfigError` listing the studies the storage has."""
+    import optuna
+
+    url = storage or default_storage()
+    try:
+        return optuna.load_study(study_name=name, storage=make_storage(url))
+    except KeyError:
+        names = optuna.get_all_study_names(make_storage(url))
+        raise ConfigError("--study", name, f"one of the studies in {url}: {sorted(names)}") from None
+
+
+def _row(study: Any, trial: Any) -> dict[str, Any]:
+    maximize = study.direction.name == "MAXIMIZE"
+    curve = trial.intermediate_values
+    best_epoch = None
+    if curve:
+        best_epoch = (max if maximize else min)(curve, key=lambda epoch: curve[epoch])
+    duration = None
+    if trial.datetime_start and trial.datetime_complete:
+        duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
+    schedule = trial.user_attrs.get("schedule") or {}
+    row = {
+        "study": study.study_name,
+        "number": trial.number,
+        "state": trial.state.name,
+        "family": trial.user_attrs.get("family") or schedule.get("family"),
+        "label": trial.user_attrs.get("label"),
+        "objective": trial.value,
+        "best_epoch": best_epoch,
+        "epochs_run": len(curve),
+        "duration_s": duration,
+    }
+    for key, value in schedule.items():
+        if key != "family":
+            row[f"schedule.{key}"] = str(value) if isinstance(value, list | dict) else value
+    return row
+
+
+def trials_frame(study_names: Sequence[str], storage: str | None = None) -> pd.DataFrame:
+    """Every trial of the studies, in order: :data:`TRIAL_COLUMNS`, then ``schedule.<key>`` columns."""
+    rows = []
+    for name in study_names:
+        study = load_study(name, storage)
+        rows += [_row(study, trial) for trial in study.trials]
+    frame = pd.DataFrame(rows)
+    for column in TRIAL_COLUMNS:
+        if column not in frame:
+            frame[column] = pd.Series(dtype=object)
+    extra = sorted(c for c in frame.columns if c not in TRIAL_COLUMNS)
+    return frame[TRIAL_COLUMNS + extra]

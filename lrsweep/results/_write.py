@@ -1,0 +1,100 @@
+"""``lrsweep report``: the trials table, the per-family summary, CSV/Parquet files and PNG figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lrsweep._errors import TraceUnavailableError
+from lrsweep.results._report import (
+    family_summary,
+    plot_best_by_family,
+    plot_lr_traces,
+    plot_val_curves,
+    top_trials,
+    tutorial_margin,
+    with_tutorial,
+)
+from lrsweep.results._trials import load_study, trials_frame
+from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
+from lrsweep.schedules import lr_trace
+
+__all__ = ["Report", "write_report"]
+
+
+@dataclass
+class Report:
+    trials: pd.DataFrame
+    families: pd.DataFrame
+    files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The tables as a person reads them in a terminal."""
+        shown = [c for c in self.trials.columns if not c.startswith("schedule.")]
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 500):
+            parts = [
+                "Trials",
+                self.trials[shown].to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"),
+                "",
+                "Families",
+                self.families.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"),
+            ]
+        return "\n".join([*parts, *self.notes, "", "Files:", *(f"  {p}" for p in self.files)])
+
+
+def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
+    traces = {}
+    for row in top.itertuples():
+        trial = studies[row.study].trials[row.number]
+        attrs = trial.user_attrs
+        if not attrs.get("schedule") or not attrs.get("steps_per_epoch"):
+            continue
+        try:
+            traces[f"{row.study} #{row.number} {row.family}"] = lr_trace(
+                attrs["schedule"], int(attrs["steps_per_epoch"]), int(attrs["epochs"])
+            )
+        except TraceUnavailableError:
+            continue
+    return traces
+
+
+def write_report(study_names: Sequence[str], storage: str | None, out: str | Path, top_k: int = 5) -> Report:
+    """Build the report of one or more studies and write its files under ``out``."""
+    studies = {name: load_study(name, storage) for name in study_names}
+    maximize = next(iter(studies.values())).direction.name == "MAXIMIZE"
+    trials = trials_frame(study_names, storage)
+    if trials.label.isin(TUTORIAL_VAL_ACCURACY).any():
+        trials = with_tutorial(trials)
+    families = family_summary(trials, maximize=maximize)
+    report = Report(trials, families)
+    if any(s.user_attrs.get("compare_with_tutorial") for s in studies.values()):
+        report.notes.append(tutorial_margin(trials))
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    trials.to_csv(out / "trials.csv", index=False)
+    trials.astype({c: str for c in trials.columns if trials[c].dtype == object}).to_parquet(
+        out / "trials.parquet", index=False
+    )
+    families.to_csv(out / "families.csv", index=False)
+    report.files += [out / "trials.csv", out / "trials.parquet", out / "families.csv"]
+
+    top = top_trials(trials, top_k, maximize=maximize)
+    objective = "objective"
+    traces = _traces(studies, top)
+    if traces:
+        report.files.append(plot_lr_traces(traces, out / "lr_top_trials.png"))
+    curves = {
+        f"{row.study} #{row.number} {row.family}": studies[row.study].trials[row.number].intermediate_values
+        for row in top.itertuples()
+    }
+    if curves:
+        report.files.append(plot_val_curves(curves, objective, out / "objective_curves.png"))
+    if len(families):
+        report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png"))
+    return report
