@@ -15,6 +15,7 @@ __all__ = ["MLflowTracker", "resolve_tracking_uri"]
 # MLflow's limits for one log_batch request.
 _MAX_METRICS_PER_BATCH = 1000
 _MAX_PARAMS_PER_BATCH = 100
+_EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 _STATUS = {"finished": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
 
@@ -67,7 +68,8 @@ class MLflowTracker(Tracker):
         if experiment is not None:
             return str(experiment.experiment_id)
         try:
-            return str(self.client.create_experiment(self.experiment_name))
+            # The UI then opens the experiment on its runs (model training), not on GenAI traces.
+            return str(self.client.create_experiment(self.experiment_name, tags=_EXPERIMENT_TAGS))
         except Exception:  # created meanwhile by a concurrent trial
             experiment = self.client.get_experiment_by_name(self.experiment_name)
             if experiment is None:
