@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from lrsweep.config import register_configs
 from lrsweep.data import FILES, write_idx
 
 N_TRAIN, N_VAL, BATCH = 320, 128, 64
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def write_synthetic_fashion_mnist(folder: Path, n_train: int = N_TRAIN, n_val: int = N_VAL, seed: int = 0) -> Path:

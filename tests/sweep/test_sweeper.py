@@ -6,7 +6,6 @@ import itertools
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import optuna
 import pytest
 import yaml
 from mlflow import MlflowClient
+
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
@@ -88,12 +89,6 @@ def test_exponential_decay_sweep_agrees_trial_by_trial(tmp_path):
     assert "schedule.decay_steps=500" in trials[0].user_attrs["overrides"]
     assert_study_and_mlflow_agree(tmp_path, "exponential_decay")
     assert_opens_in_optuna_dashboard(f"sqlite:///{tmp_path / 'lrsweep.db'}", "exponential_decay")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_opens_in_optuna_dashboard(storage: str, name: str) -> None:
