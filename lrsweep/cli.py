@@ -40,6 +40,8 @@ def run(config: DictConfig) -> float:
         if HydraConfig.get().mode == RunMode.MULTIRUN:
             raise  # Hydra records the job as failed, runs the others, and reports it at the end
         sys.exit(2 if isinstance(error, ConfigError) else 1)
+    if config.get("optuna") is not None and config.optuna.trial_number is not None:
+        return result.objective  # a sweep's trial: the sweep reports it
     name = result.objective_name
     print(
         f"lrsweep: {config.schedule.family} · {name} {result.objective:.4f} after {result.epochs_completed} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any
 
 __all__ = ["SweepProgress", "report_epoch"]
@@ -11,6 +12,7 @@ __all__ = ["SweepProgress", "report_epoch"]
 log = logging.getLogger("lrsweep.sweep")
 
 _current: SweepProgress | None = None
+_PER_JOB_LOGGERS = ("hydra._internal.core_plugins.basic_launcher", "lrsweep.data")
 
 
 def report_epoch(epoch: int, value: float) -> None:
@@ -34,6 +36,9 @@ class SweepProgress:
         global _current
         _current = self
         if self.live:
+            # The bar says what each trial did: quiet the launcher's and the loader's per-job lines meanwhile.
+            for name in _PER_JOB_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self._bar = Progress(
@@ -81,6 +86,6 @@ class SweepProgress:
         shown = "" if value is None else f" {value:.4f}"
         message = f"trial {number} {state}{shown} · {self.done}/{self.n_trials} done · best {self.best}"
         if self._bar is not None:
-            self._bar.console.log(message)
+            self._bar.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")
         else:
             log.info(message)

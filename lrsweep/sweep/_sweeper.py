@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 from lrsweep._errors import ConfigError, LRSweepError
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._sample import enqueue_params, sample, to_override
+from lrsweep.sweep._slots import InlineSlots
 from lrsweep.sweep._space import SearchSpace, grid_values, parse_space
 from lrsweep.sweep._study import default_storage, open_study
 
@@ -212,6 +213,8 @@ class OptunaSweep:
         status = "FAILED"
         progress = SweepProgress(study_name, n_trials, done, int(self.config.trainer.epochs))
         slots = self._slots()
+        if isinstance(slots, InlineSlots):
+            import keras  # noqa: F401  (its backend's start-up lines go before the progress bar, not through it)
         try:
             with progress:
                 self._loop(slots, n_trials, progress)
@@ -236,7 +239,7 @@ class OptunaSweep:
     def _slots(self) -> Any:
         from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
-        from lrsweep.sweep._slots import InlineSlots, ProcessSlots
+        from lrsweep.sweep._slots import ProcessSlots
 
         if self.n_jobs > 1 and isinstance(self.launcher, BasicLauncher):
             return ProcessSlots(self.n_jobs, self.hydra_context, self.config, self.launcher.task_function)
