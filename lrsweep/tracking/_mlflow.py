@@ -61,9 +61,6 @@ class MLflowTracker(Tracker):
 
     def experiment_id_for_name(self) -> str:
         """The id of ``experiment_name``, created if it does not exist yet."""
-        return self._experiment_id()
-
-    def _experiment_id(self) -> str:
         experiment = self.client.get_experiment_by_name(self.experiment_name)
         if experiment is not None:
             return str(experiment.experiment_id)
@@ -84,7 +81,7 @@ class MLflowTracker(Tracker):
             self.experiment_id = self.client.get_run(self.run_id).info.experiment_id
             self.set_tags(tags)
         else:
-            self.experiment_id = self._experiment_id()
+            self.experiment_id = self.experiment_id_for_name()
             all_tags = {**tags, **({"mlflow.parentRunId": self.parent_run_id} if self.parent_run_id else {})}
             run = self.client.create_run(self.experiment_id, run_name=self.run_name or run_name, tags=all_tags)
             self.run_id = run.info.run_id
