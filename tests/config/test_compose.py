@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from lrsweep._paths import config_dir
 from lrsweep.schedules import FAMILIES
 from lrsweep.tracking import MLflowTracker, NullTracker
-from lrsweep.training import _trial
+from lrsweep.training import _trial, validate
 
 
 def options(group: str) -> list[str]:
@@ -36,7 +36,7 @@ def test_config_groups_are_the_documented_ones():
 def test_every_config_file_composes_and_resolves(compose_config, override):
     config = compose_config(override)
     container = OmegaConf.to_container(config, resolve=True, throw_on_missing=True)
-    assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna"}
+    assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna", "label"}
     assert container["optuna"] == {"study_name": None, "storage": None, "trial_number": None}  # set by sweeps
 
 
@@ -101,3 +101,13 @@ def test_unknown_option_error_lists_the_families_not_the_schemas(compose_config)
         compose_config("schedule=nope")
     listed = str(caught.value).split("Available options in 'schedule':")[1].split("Config search path")[0].split()
     assert listed == sorted(FAMILIES)
+
+
+@pytest.mark.parametrize(
+    "override", [f"+{group}={name}" for group in ("tutorial", "experiment", "sweep") for name in options(group)]
+)
+def test_every_tutorial_experiment_and_sweep_file_composes(compose_config, override):
+    config = compose_config(override)
+    validate(config)  # what the run would check before loading data
+    if override.startswith("+tutorial="):
+        assert config.label == override.partition("=")[2]
