@@ -289,3 +289,57 @@ def test_grid_sampler_runs_each_point_once(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     trials = study(tmp_path, "constant").trials  # the baseline 0.001 is not a grid point: not enqueued
     assert sorted(t.params["schedule.initial_learning_rate"] for t in trials) == [0.01, 0.02]
+
+
+def _admin(kind: str):
+    if kind == "postgresql":
+        import psycopg
+
+        return psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=5
+        )
+    import pymysql
+
+    return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=5, autocommit=True)
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def database_url(request):
+    """A new, empty database on this machine's PostgreSQL or MariaDB server, dropped afterwards."""
+    kind, name = request.param, f"lrsweep_test_{os.getpid()}_{int(time.time() * 1000)}"
+    try:
+        connection = _admin(kind)
+        connection.cursor().execute(f"CREATE DATABASE {name}")
+        connection.close()
+    except Exception as error:
+        pytest.skip(f"no {kind} server on 127.0.0.1 to create a test database in ({error})")
+    driver = "postgresql+psycopg://postgres" if kind == "postgresql" else "mysql+pymysql://root"
+    port = 5432 if kind == "postgresql" else 3306
+    yield f"{driver}@127.0.0.1:{port}/{name}"
+    import sqlalchemy
+
+    sqlalchemy.orm.close_all_sessions()
+    connection = _admin(kind)
+    connection.cursor().execute(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if kind == "postgresql" else ""))
+    connection.close()
+
+
+def test_parallel_sweep_on_a_database_server(tmp_path, database_url):
+    url = database_url
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.n_jobs=2",
+        "trainer.epochs=2",
+        f"hydra.sweeper.storage={url}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "lrsweep.db").exists()
+    storage = optuna.storages.RDBStorage(url)
+    trials = optuna.load_study(study_name="constant", storage=storage).trials
+    storage.engine.dispose()
+    assert len(trials) == 3 and all(t.state in DONE for t in trials)
+    runs = {int(r.data.tags["optuna.trial_number"]): r for r in child_runs(tmp_path, "constant")}
+    assert sorted(runs) == [0, 1, 2]
+    assert all(runs[t.number].info.run_id == t.user_attrs["mlflow_run_id"] for t in trials)
