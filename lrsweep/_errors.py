@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "DatasetNotFoundError",
     "LRSweepError",
+    "StorageError",
     "TraceUnavailableError",
     "TrialFailedError",
     "TrialPrunedError",
@@ -62,3 +63,10 @@ class TrialPrunedError(LRSweepError):
         self.value = value
         self.epochs_completed = epoch + 1
         super().__init__(f"pruned after epoch {epoch} (objective {value:.4f})")
+
+
+class StorageError(LRSweepError):
+    """The study storage cannot be used: a malformed URL, a server that does not answer, a missing driver.
+
+    The message shows the URL with its password masked.
+    """

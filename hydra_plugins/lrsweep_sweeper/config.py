@@ -106,6 +106,10 @@ class LRSweepSweeperConf:
     conditional: dict[str, Any] | None = None
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
+    heartbeat_interval: int | None = 10
+    grace_period: int | None = 60
+    max_retry: int | None = 3
+    storage_timeout: float = 600.0
 
 
 _store = ConfigStore.instance()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from hydra.plugins.sweeper import Sweeper
@@ -24,4 +26,13 @@ class LRSweepSweeper(Sweeper):
         self._impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
-        return self._impl.sweep(arguments)
+        from lrsweep._errors import ConfigError, LRSweepError, StorageError
+
+        try:
+            return self._impl.sweep(arguments)
+        except LRSweepError as error:
+            # One line, as for a single run; HYDRA_FULL_ERROR=1 keeps Hydra's traceback.
+            if os.environ.get("HYDRA_FULL_ERROR") == "1":
+                raise
+            print(f"lrsweep: error: {error}", file=sys.stderr)
+            sys.exit(2 if isinstance(error, ConfigError | StorageError) else 1)

@@ -152,9 +152,10 @@ def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:
         return
     from mlflow import MlflowClient
 
+    from lrsweep._secrets import reveal
     from lrsweep.tracking import resolve_tracking_uri
 
-    client = MlflowClient(resolve_tracking_uri(study.user_attrs.get("mlflow_tracking_uri")))
+    client = MlflowClient(resolve_tracking_uri(reveal(study.user_attrs.get("mlflow_tracking_uri"))))
     for path in files:
         client.log_artifact(parent, str(path), artifact_path="export")
     for run in client.search_runs(

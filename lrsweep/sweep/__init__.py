@@ -19,13 +19,16 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
 
     from lrsweep.sweep._progress import report_epoch
     from lrsweep.sweep._pruning import OptunaPruning
-    from lrsweep.sweep._study import load_trial
+    from lrsweep.sweep._retry import retrying
+    from lrsweep.sweep._study import default_storage, load_trial
 
     sweeper: Any = HydraConfig.get().sweeper if HydraConfig.initialized() else {}
     pruner = instantiate(sweeper["pruner"]) if "pruner" in sweeper else None
-    trial = load_trial(reference.study_name, reference.storage, int(reference.trial_number), pruner=pruner)
-    trial.set_user_attr("schedule", OmegaConf.to_container(config.schedule, resolve=True))
-    trial.set_user_attr("family", str(config.schedule.family))
+    retry = retrying(reference.storage or default_storage(), float(sweeper.get("storage_timeout", 600.0)))
+    number = int(reference.trial_number)
+    trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
+    attrs = {"schedule": OmegaConf.to_container(config.schedule, resolve=True), "family": str(config.schedule.family)}
     if config.get("label"):
-        trial.set_user_attr("label", str(config.label))
-    return [OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch)]
+        attrs["label"] = str(config.label)
+    retry(lambda: [trial.set_user_attr(key, value) for key, value in attrs.items()], "recording a trial")
+    return [OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch, retry=retry)]

@@ -74,11 +74,13 @@ class SweepProgress:
         self.running = f"{self._label} epoch {epoch + 1}/{self.epochs} ({value:.4f})"
         self._refresh()
 
-    def trial_finished(
-        self, number: int, state: str, value: float | None, best: tuple[int, float] | None, counts: bool
-    ) -> None:
-        if counts:
-            self.done += 1
+    def set_done(self, done: int) -> None:
+        """The study's COMPLETE and PRUNED trials, all workers' (read from the storage)."""
+        if done != self.done:
+            self.done = done
+            self._refresh()
+
+    def trial_finished(self, number: int, state: str, value: float | None, best: tuple[int, float] | None) -> None:
         if best is not None:
             self.best = f"{best[1]:.4f} (#{best[0]})"
         self.running = ""

@@ -17,26 +17,35 @@ class OptunaPruning(keras.callbacks.Callback):
     """A Keras callback: ``trial.report(logs[monitor], epoch)``, then raise :class:`TrialPrunedError` if pruned.
 
     It must come after the callbacks that record the epoch (so a pruned trial keeps the epochs it completed).
-    ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line.
+    ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line. ``retry`` (optional)
+    wraps each storage call, ``retry(call, what)``, e.g. to wait out a database restart.
     """
 
-    def __init__(self, trial: Any, monitor: str, on_epoch: Callable[[int, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        trial: Any,
+        monitor: str,
+        on_epoch: Callable[[int, float], None] | None = None,
+        retry: Callable[[Callable[[], Any], str], Any] | None = None,
+    ) -> None:
         super().__init__()
         self.trial = trial
         self.monitor = monitor
         self.on_epoch = on_epoch
+        self.retry = retry or (lambda call, what: call())
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         # What exports and reports need to rebuild the trial's LR: its run length.
-        self.trial.set_user_attr("steps_per_epoch", int(self.params.get("steps") or 0))
-        self.trial.set_user_attr("epochs", int(self.params.get("epochs") or 0))
+        steps, epochs = int(self.params.get("steps") or 0), int(self.params.get("epochs") or 0)
+        self.retry(lambda: self.trial.set_user_attr("steps_per_epoch", steps), "recording a trial")
+        self.retry(lambda: self.trial.set_user_attr("epochs", epochs), "recording a trial")
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return
-        self.trial.report(float(value), step=epoch)
+        self.retry(lambda: self.trial.report(float(value), step=epoch), "reporting an epoch")
         if self.on_epoch is not None:
             self.on_epoch(epoch, float(value))
-        if self.trial.should_prune():
+        if self.retry(self.trial.should_prune, "asking the pruner"):
             raise TrialPrunedError(epoch, float(value))

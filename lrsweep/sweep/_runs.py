@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from lrsweep._secrets import mask
 from lrsweep.tracking import MLflowTracker
 
 __all__ = ["StudyRuns"]
@@ -25,8 +26,9 @@ class StudyRuns:
         self.study = study
         self.experiment_id = tracker.experiment_id_for_name()
         self.parent_run_id = self._parent(settings)
-        if study.user_attrs.get("mlflow_tracking_uri") != tracker.tracking_uri:  # for export and report
-            study.set_user_attr("mlflow_tracking_uri", tracker.tracking_uri)
+        shown = mask(tracker.tracking_uri)  # for export and report, which reveal it again from the environment
+        if study.user_attrs.get("mlflow_tracking_uri") != shown:
+            study.set_user_attr("mlflow_tracking_uri", shown)
 
     def _parent(self, settings: Mapping[str, str]) -> str:
         known = self.study.user_attrs.get("mlflow_parent_run_id")

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import optuna
 
-__all__ = ["default_storage", "load_trial", "make_storage", "open_study"]
+from lrsweep._errors import StorageError
+from lrsweep._secrets import mask, reveal
+
+__all__ = ["connect_storage", "default_storage", "load_trial", "make_storage", "normalize_url", "open_study"]
 
 log = logging.getLogger(__name__)
 
 # SQLite serialises writers; wait for the lock instead of failing with "database is locked".
 _SQLITE_TIMEOUT_S = 120
+# A database server that does not answer fails the connection after this long (then the caller may retry).
+_CONNECT_TIMEOUT_S = 10
+# `postgresql://` and `mysql://` name no driver: SQLAlchemy then wants psycopg2 / mysqlclient; lrsweep ships
+# psycopg (3) and PyMySQL, used when the default driver is not installed.
+_DRIVERS = {"postgresql": ("psycopg2", "postgresql+psycopg"), "postgres": ("psycopg2", "postgresql+psycopg"),
+            "mysql": ("MySQLdb", "mysql+pymysql")}  # fmt: skip
 
 
 def default_storage() -> str:
@@ -22,8 +33,62 @@ def default_storage() -> str:
     return f"sqlite:///{Path.cwd() / 'lrsweep.db'}"
 
 
+def normalize_url(url: str) -> str:
+    """``url`` with a driver SQLAlchemy can load for a bare ``postgresql://`` or ``mysql://`` scheme."""
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in _DRIVERS:
+        default_module, installed = _DRIVERS[scheme]
+        if importlib.util.find_spec(default_module) is None:
+            return f"{installed}://{rest}"
+    return url
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": _SQLITE_TIMEOUT_S}}
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": _CONNECT_TIMEOUT_S}}
+
+
+def connect_storage(
+    url: str,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    stale_trial_callback: Callable[..., None] | None = None,
+) -> Any:
+    """An Optuna RDB storage for ``url`` (real or masked), connected now; a :class:`StorageError` if it cannot be.
+
+    With ``heartbeat_interval``, trials whose heartbeat stops for ``grace_period`` seconds are failed by the next
+    worker that looks, and ``stale_trial_callback`` is called for each (Optuna's heartbeat mechanism).
+    """
+    real = normalize_url(reveal(url) or url)
+    shown = mask(url)
+    import sqlalchemy.exc
+
+    try:
+        return optuna.storages.RDBStorage(
+            real,
+            engine_kwargs=_engine_kwargs(real),
+            heartbeat_interval=heartbeat_interval,
+            grace_period=grace_period,
+            heartbeat_stale_trial_callback=stale_trial_callback,
+        )
+    except sqlalchemy.exc.ArgumentError:
+        raise StorageError(
+            f"`hydra.sweeper.storage` must be a database URL such as sqlite:///lrsweep.db, "
+            f"postgresql://user:password@host/db or mysql+pymysql://user:password@host/db. Received: {shown}"
+        ) from None
+    except sqlalchemy.exc.NoSuchModuleError as error:
+        raise StorageError(f"no SQLAlchemy dialect for the study storage {shown}: {error}") from None
+    except ModuleNotFoundError as error:
+        raise StorageError(f"the study storage {shown} needs the Python package '{error.name}'") from None
+    except sqlalchemy.exc.DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
+        raise StorageError(f"cannot connect to the study storage {shown}: {mask(reason)}") from None
+
+
 def make_storage(url: str | None) -> Any:
-    """An Optuna storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``).
+    """The storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``), masked or not.
 
     One storage object per URL and process, so the trials a sweep runs in its own process share one
     connection pool instead of opening one per trial.
@@ -33,16 +98,14 @@ def make_storage(url: str | None) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _storage(url: str) -> Any:
-    if url.startswith("sqlite"):
-        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT_S}})
-    return optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
+    return connect_storage(url)
 
 
-def open_study(name: str, storage: str | None, *, direction: str, sampler: Any = None, pruner: Any = None) -> Any:
-    """Create the study or load it if it exists (a re-run resumes it)."""
+def open_study(name: str, storage: Any, *, direction: str, sampler: Any = None, pruner: Any = None) -> Any:
+    """Create the study or load it if it exists (a re-run resumes it). ``storage``: a URL or a storage."""
     return optuna.create_study(
         study_name=name,
-        storage=make_storage(storage),
+        storage=make_storage(storage) if storage is None or isinstance(storage, str) else storage,
         direction=direction,  # type: ignore[arg-type]
         sampler=sampler,
         pruner=pruner,

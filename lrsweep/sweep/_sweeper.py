@@ -6,7 +6,11 @@ trial through the study storage, reports the objective after every epoch and sto
 sweep tells Optuna the outcome (COMPLETE, PRUNED or FAIL with the reason) and records it on the trial's MLflow
 child run.
 The study's budget is its total: a re-run of the same command resumes it and stops at ``n_trials``
-COMPLETE-or-PRUNED trials.
+COMPLETE-or-PRUNED trials. Any number of workers (the same command on other machines, with a shared storage)
+can share the study: each asks for a trial under the study's lock (:mod:`lrsweep.sweep._lock`) only while
+finished plus running trials are fewer than ``n_trials``, keeps its running trials' heartbeats
+(:mod:`lrsweep.sweep._heartbeat`), re-runs the trials of workers that died, and waits out a database outage
+(:mod:`lrsweep.sweep._retry`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
+import socket
 import statistics
 import time
 import warnings
@@ -28,11 +34,15 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from lrsweep._errors import ConfigError, LRSweepError
+from lrsweep._secrets import mask, reveal
+from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
+from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._progress import SweepProgress
+from lrsweep.sweep._retry import retrying
 from lrsweep.sweep._sample import enqueue_params, sample, to_override
 from lrsweep.sweep._slots import InlineSlots
 from lrsweep.sweep._space import SearchSpace, grid_values, parse_space
-from lrsweep.sweep._study import default_storage, open_study
+from lrsweep.sweep._study import connect_storage, default_storage, normalize_url, open_study
 
 __all__ = ["OptunaSweep", "SweepStopped"]
 
@@ -40,6 +50,9 @@ log = logging.getLogger("lrsweep.sweep")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 # Enqueued baselines (the tutorial's settings) may lie outside the searched ranges, on purpose.
 warnings.filterwarnings("ignore", message=r"Fixed parameter .* is out of range")
+# lrsweep keeps the heartbeat of the trials it asks for itself (see _heartbeat).
+warnings.filterwarnings("ignore", message=r"Heartbeat of storage is supposed to be used with Study.optimize")
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning, message=r"Argument ``heartbeat")
 
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -76,6 +89,10 @@ class OptunaSweep:
         conditional: Mapping[str, Any] | None,
         enqueue: Sequence[Mapping[str, Any]],
         study_attrs: Mapping[str, Any] | None = None,
+        heartbeat_interval: int | None = 10,
+        grace_period: int | None = 60,
+        max_retry: int | None = 3,
+        storage_timeout: float = 600.0,
     ) -> None:
         self.sampler, self.pruner = _instantiate(sampler), _instantiate(pruner)
         self.study_name, self.storage, self.direction = study_name, storage, direction
@@ -85,6 +102,9 @@ class OptunaSweep:
         self.conditional = {choice: _flatten(branch) for choice, branch in (_plain(conditional) or {}).items()}
         self.enqueue = _plain(enqueue) or []
         self.study_attrs = _plain(study_attrs) or {}
+        self.heartbeat_interval, self.grace_period = heartbeat_interval, grace_period
+        self.max_retry, self.storage_timeout = max_retry, storage_timeout
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.job_idx = 0
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
@@ -107,6 +127,19 @@ class OptunaSweep:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
         if self.direction not in (None, "maximize", "minimize"):
             raise ConfigError("hydra.sweeper.direction", self.direction, "one of ['maximize', 'minimize'] or null")
+        if self.heartbeat_interval is not None and self.heartbeat_interval < 1:
+            raise ConfigError("hydra.sweeper.heartbeat_interval", self.heartbeat_interval, ">= 1 (seconds) or null")
+        if self.grace_period is not None and (
+            self.grace_period < 1
+            or (self.heartbeat_interval is not None and self.grace_period <= self.heartbeat_interval)
+        ):
+            raise ConfigError(
+                "hydra.sweeper.grace_period", self.grace_period, "more seconds than hydra.sweeper.heartbeat_interval"
+            )
+        if self.max_retry is not None and self.max_retry < 0:
+            raise ConfigError("hydra.sweeper.max_retry", self.max_retry, ">= 0 or null (no limit)")
+        if self.storage_timeout < 0:
+            raise ConfigError("hydra.sweeper.storage_timeout", self.storage_timeout, ">= 0 (seconds)")
 
     def _direction(self) -> str:
         if self.direction is not None:
@@ -176,42 +209,51 @@ class OptunaSweep:
         fixed = [f"{key}={value}" for key, value in space.fixed.items()]
         self._check_job_config(fixed)
         study_name, direction = self._study_name(), self._direction()
-        storage = self.storage or default_storage()
+        url = self.storage or default_storage()  # as the user sees it: its password masked
         sampler, n_trials = self._sampler(space)
-        study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
+        grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
+        stale = RetryStaleTrial(self.max_retry, grace)
+        storage = connect_storage(
+            url,
+            heartbeat_interval=self.heartbeat_interval,
+            grace_period=self.grace_period,
+            stale_trial_callback=stale,
+        )
+        self._retry = retrying(url, self.storage_timeout)
         self.total_steps, self.segments = self._run_length(space)
-        if not study.trials:
-            self._enqueue_baselines(study, space, self.total_steps)
-        for key, value in self.study_attrs.items():
-            study.set_user_attr(key, value)
-
         tracker = self._tracker(study_name)
-        runs = None
-        if tracker is not None:
-            from lrsweep.sweep._runs import StudyRuns
+        lock = StudyLock(normalize_url(reveal(url) or url), f"lrsweep:{study_name}")
+        with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
+            study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
+            if not study.trials:
+                self._enqueue_baselines(study, space, self.total_steps)
+            for key, value in self.study_attrs.items():
+                study.set_user_attr(key, value)
+            runs = self._study_runs(tracker, study, n_trials, direction, sampler)
+            stale.runs = runs
+            # Trials left RUNNING by a worker that died before it ever beat get one beat now, so they go stale.
+            fail_stale_trials(study)
+            heartbeats = Heartbeats(storage, self.heartbeat_interval)
+            if self.heartbeat_interval is not None:
+                heartbeats.beat_once(
+                    [t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
+                )
 
-            settings = {
-                "n_trials": str(n_trials),
-                "direction": direction,
-                "sampler": type(sampler).__name__,
-                "pruner": type(self.pruner).__name__,
-                "objective": str(self.config.trainer.objective),
-            }
-            runs = StudyRuns(tracker, study, settings)
-
-        done = sum(t.state in _DONE for t in study.trials)
+        counts = _counts(study)
         log.info(
-            "study '%s' in %s: %d of %d trials done, %s %s",
+            "study '%s' in %s: %d of %d trials done, %d running, %s %s",
             study_name,
-            storage,
-            done,
+            mask(url),
+            counts[0],
             n_trials,
+            counts[1],
             direction,
             self.config.trainer.objective,
         )
-        self._study, self._space, self._fixed, self._storage, self._runs = study, space, fixed, storage, runs
+        self._study, self._space, self._fixed, self._storage, self._runs = study, space, fixed, url, runs
+        self._lock, self._heartbeats = lock, heartbeats
         status = "FAILED"
-        progress = SweepProgress(study_name, n_trials, done, int(self.config.trainer.epochs))
+        progress = SweepProgress(study_name, n_trials, counts[0], int(self.config.trainer.epochs))
         slots = self._slots()
         if isinstance(slots, InlineSlots):
             import keras  # noqa: F401  (its backend's start-up lines go before the progress bar, not through it)
@@ -224,10 +266,34 @@ class OptunaSweep:
             raise
         finally:
             slots.close(cancel=status != "FINISHED")
+            heartbeats.close()
+            lock.close()
             if runs is not None:
-                runs.finish(status)
-        self._summary(study, storage, tracker)
+                self._close_parent(runs, status)
+        self._summary(study, url, tracker)
         return study
+
+    def _study_runs(self, tracker: Any, study: Any, n_trials: int, direction: str, sampler: Any) -> Any:
+        if tracker is None:
+            return None
+        from lrsweep.sweep._runs import StudyRuns
+
+        settings = {
+            "n_trials": str(n_trials),
+            "direction": direction,
+            "sampler": type(sampler).__name__,
+            "pruner": type(self.pruner).__name__,
+            "objective": str(self.config.trainer.objective),
+        }
+        return StudyRuns(tracker, study, settings)
+
+    def _close_parent(self, runs: Any, status: str) -> None:
+        """End the study's MLflow run, unless other workers still run trials of the study."""
+        try:
+            if _counts(self._study)[1] == 0:
+                runs.finish(status)
+        except Exception as error:  # the storage or MLflow is gone: the trials are what matters
+            log.warning("could not close the study's MLflow run: %s", error)
 
     def _check_job_config(self, fixed: list[str]) -> None:
         """Compose one job's config and validate it, so bad input stops the sweep before any training."""
@@ -253,27 +319,45 @@ class OptunaSweep:
             self.n_jobs = 1
         return InlineSlots(self.launcher)
 
+    def _poll_s(self) -> float:
+        return float(self.heartbeat_interval or 5)
+
     def _loop(self, slots: Any, n_trials: int, progress: SweepProgress) -> None:
-        """Keep every slot busy until the budget is met: a freed slot asks for the next trial at once."""
+        """Keep every slot busy until the budget is met: a freed slot asks for the next trial at once.
+
+        With free slots and the budget covered by other workers' running trials, wait: if one of those workers
+        dies, its trial goes stale after the grace period and its parameters come back as a waiting trial.
+        """
         from concurrent.futures import FIRST_COMPLETED, wait
 
         started, ended, failed = time.monotonic(), 0, 0
         running: dict[Any, tuple[Any, str | None]] = {}
-        starting: tuple[Any, str | None] | None = None
+        starting: list[Any] = []  # a trial between ask and submit (the inline slot runs it inside submit)
         try:
             while True:
-                while len(running) < max(1, self.n_jobs) and progress.done + len(running) < n_trials:
-                    if self.timeout is not None and time.monotonic() - started > self.timeout:
-                        log.info("timeout of %s s reached: no new trial starts", self.timeout)
+                timed_out = self.timeout is not None and time.monotonic() - started > self.timeout
+                while len(running) < max(1, self.n_jobs) and not timed_out:
+                    trial = self._retry(lambda: self._claim(n_trials, progress), "asking for a trial")
+                    if trial is None:
                         break
-                    trial, run_id, jobs = self._start(progress)
-                    starting = (trial, run_id)  # the inline slot runs the trial inside submit()
-                    running[slots.submit(jobs, self.job_idx)] = starting
-                    starting = None
+                    starting.append((trial, None))
+                    run_id, jobs = self._start(trial, progress)
+                    starting[-1] = (trial, run_id)
+                    running[slots.submit(jobs, self.job_idx)] = (trial, run_id)
+                    starting.clear()
                     self.job_idx += len(jobs)
-                if not running:
+                if timed_out and not running:
+                    log.info("timeout of %s s reached: no new trial starts", self.timeout)
                     return
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                if not running:
+                    done, others = self._retry(lambda: _counts(self._study), "counting trials")
+                    progress.set_done(done)
+                    if done >= n_trials or others == 0 or self.heartbeat_interval is None:
+                        return
+                    time.sleep(self._poll_s())  # other workers' trials cover the budget: see that they finish
+                    continue
+                idle = len(running) < max(1, self.n_jobs)
+                finished, _ = wait(running, timeout=self._poll_s() if idle else None, return_when=FIRST_COMPLETED)
                 for future in finished:
                     trial, run_id = running.pop(future)
                     state = self._finish(trial, run_id, future.result(), progress)
@@ -287,21 +371,35 @@ class OptunaSweep:
                     )
         except BaseException as error:
             reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
-            for trial, run_id in [*running.values(), *([starting] if starting else [])]:
+            for trial, run_id in [*running.values(), *starting]:
                 self._abandon(trial, run_id, reason)
             raise
 
-    def _start(self, progress: SweepProgress) -> tuple[Any, str | None, list[list[str]]]:
-        """Ask a trial, sample it, make its MLflow run, and write its jobs' overrides (one per repeat)."""
-        study, runs = self._study, self._runs
-        trial = study.ask()
-        values = sample(trial, self._space, self.total_steps, self.segments)
+    def _claim(self, n_trials: int, progress: SweepProgress) -> Any:
+        """Under the study's lock: a new (or waiting) trial if finished plus running trials are below the budget."""
+        study = self._study
+        with self._lock:
+            fail_stale_trials(study)
+            done, running = _counts(study)
+            progress.set_done(done)
+            if done + running >= n_trials:
+                return None
+            trial = study.ask()
+            self._heartbeats.add(trial._trial_id)
+        return trial
+
+    def _start(self, trial: Any, progress: SweepProgress) -> tuple[str | None, list[list[str]]]:
+        """Sample a trial, make its MLflow run, and write its jobs' overrides (one per repeat)."""
+        study, runs, retry = self._study, self._runs, self._retry
+        values = retry(lambda: sample(trial, self._space, self.total_steps, self.segments), "sampling a trial")
         sampled = [to_override(k, v) for k, v in values.items()]
-        trial.set_user_attr("overrides", sampled)
+        family = str(values.get("schedule") or self.config.schedule.family)
+        attrs = {"overrides": sampled, "family": family, "worker": self.worker}
+        retry(lambda: [trial.set_user_attr(k, v) for k, v in attrs.items()], "recording a trial")
         run_id = None
         if runs is not None:
             run_id = runs.child(trial.number)
-            trial.set_user_attr("mlflow_run_id", run_id)
+            retry(lambda: trial.set_user_attr("mlflow_run_id", run_id), "recording a trial")
         jobs = []
         for repeat in range(self.repeats):
             overrides = [*self._fixed, *sampled]
@@ -323,52 +421,79 @@ class OptunaSweep:
                         f"tracking.run_name=trial-{trial.number}-seed-{repeat}",
                     ]
             jobs.append(overrides)
-        family = values.get("schedule") or self.config.schedule.family
-        trial.set_user_attr("family", str(family))
-        progress.trial_started(trial.number, str(family))
-        return trial, run_id, jobs
+        progress.trial_started(trial.number, family)
+        return run_id, jobs
 
     def _finish(self, trial: Any, run_id: str | None, outcomes: list[Any], progress: SweepProgress) -> TrialState:
         """Tell Optuna how the trial ended (the mean over seeds), and record it on its MLflow run."""
-        study, runs = self._study, self._runs
+        study, runs, retry = self._study, self._runs, self._retry
         last = outcomes[-1]
         state, reason, value = last.state, last.reason, None
+        attrs: dict[str, Any] = {}
         if state == TrialState.COMPLETE:
             values = [o.value for o in outcomes]
             value = statistics.fmean(values)
             if len(values) > 1:
-                trial.set_user_attr("objective_values", values)
-                trial.set_user_attr("objective_std", statistics.stdev(values))
+                attrs.update(objective_values=values, objective_std=statistics.stdev(values))
         if reason is not None:
-            trial.set_user_attr("fail_reason", reason)
-        _tell(study, trial, values=value, state=state)
-        recorded = study._storage.get_trial(trial._trial_id)
-        best = _best(study)
+            attrs["fail_reason"] = reason
+        told = retry(lambda: self._tell(trial, attrs, values=value, state=state), "reporting a finished trial")
+        self._heartbeats.remove(trial._trial_id)
+        if not told:  # another worker declared it lost meanwhile (no heartbeat for the grace period)
+            state, reason = TrialState.FAIL, "its heartbeat lapsed while it ran; another worker failed it"
+            log.warning("trial %d: %s, so its result is not counted", trial.number, reason)
+        recorded = retry(lambda: study._storage.get_trial(trial._trial_id), "reading a trial")
+        best = retry(lambda: _best(study), "reading the best trial")
+        done = retry(lambda: _counts(study)[0], "counting trials")
         if runs is not None and run_id is not None:
-            runs.finish_child(run_id, state.name, recorded.value, reason)
+            runs.finish_child(run_id, state.name, recorded.value if told else None, reason)
             if best is not None and best[0] == trial.number:
                 runs.log_best(*best)
-        progress.trial_finished(trial.number, state.name, recorded.value, best, counts=state in _DONE)
+        progress.set_done(done)
+        progress.trial_finished(trial.number, state.name, recorded.value if told else None, best)
         return state
+
+    def _tell(self, trial: Any, attrs: Mapping[str, Any], **kwargs: Any) -> bool:
+        """Set the trial's user attrs and tell its outcome; False if the trial was already finished elsewhere.
+
+        Run again after a lost connection, it finds the trial already told (by itself) and returns True.
+        """
+        stored = self._study._storage.get_trial(trial._trial_id)
+        if stored.state.is_finished():
+            return stored.user_attrs.get("told_by") == self.worker
+        for key, value in {**attrs, "told_by": self.worker}.items():
+            trial.set_user_attr(key, value)
+        _tell(self._study, trial, **kwargs)
+        return True
 
     def _abandon(self, trial: Any, run_id: str | None, reason: str) -> None:
         """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""
-        trial.set_user_attr("fail_reason", reason)
-        _tell(self._study, trial, state=TrialState.FAIL)
-        if self._runs is not None and run_id is not None:
-            self._runs.finish_child(run_id, "FAIL", None, reason)
+        try:
+            self._tell(trial, {"fail_reason": reason}, state=TrialState.FAIL)
+            self._heartbeats.remove(trial._trial_id)
+            if self._runs is not None and run_id is not None:
+                self._runs.finish_child(run_id, "FAIL", None, reason)
+        except Exception as error:  # e.g. the storage is down: its heartbeat stops, another worker fails it
+            log.warning("could not mark trial %d failed (%s)", trial.number, str(error).splitlines()[0])
 
     def _summary(self, study: Any, storage: str, tracker: Any) -> None:
         best = _best(study)
-        lines = [f"study '{study.study_name}' · storage {storage}"]
+        lines = [f"study '{study.study_name}' · storage {mask(storage)}"]
         if best is not None:
             trial = study.trials[best[0]]
             lines.append(f"best trial #{trial.number}: {self.config.trainer.objective} = {trial.value:.4f}")
             lines += [f"  {override}" for override in trial.user_attrs.get("overrides", [])]
-        lines.append(f"optuna-dashboard {storage}")
+        lines.append(f"optuna-dashboard {mask(storage)}")
         if tracker is not None:
-            lines.append(f"mlflow ui --backend-store-uri {tracker.tracking_uri}")
+            lines.append(f"mlflow ui --backend-store-uri {mask(tracker.tracking_uri)}")
         print("\n".join(lines))
+
+
+def _counts(study: Any) -> tuple[int, int]:
+    """(COMPLETE + PRUNED trials, RUNNING trials) of the study, read from its storage now."""
+    trials = study.get_trials(deepcopy=False, states=(*_DONE, TrialState.RUNNING))
+    running = sum(t.state == TrialState.RUNNING for t in trials)
+    return len(trials) - running, running
 
 
 def _tell(study: Any, trial: Any, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from lrsweep._secrets import mask, reveal
 from lrsweep.tracking._base import Metric, Tracker
 
 __all__ = ["MLflowTracker", "resolve_tracking_uri"]
@@ -43,7 +44,7 @@ class MLflowTracker(Tracker):
         run_id: str | None = None,
         parent_run_id: str | None = None,
     ) -> None:
-        self.tracking_uri = resolve_tracking_uri(tracking_uri)
+        self.tracking_uri = resolve_tracking_uri(reveal(tracking_uri))
         self.experiment_name = experiment_name
         self.run_name = run_name
         self.run_id: str | None = run_id
@@ -116,4 +117,4 @@ class MLflowTracker(Tracker):
             self.client.set_terminated(self.run_id, _STATUS[status])
 
     def describe(self) -> str:
-        return f"MLflow run {self.run_id} in experiment '{self.experiment_name}' at {self.tracking_uri}"
+        return f"MLflow run {self.run_id} in experiment '{self.experiment_name}' at {mask(self.tracking_uri)}"
