@@ -123,18 +123,21 @@ def assert_opens_in_optuna_dashboard(storage: str, name: str) -> None:
 
 
 def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
-    args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=3")
+    args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=6", "hydra/sweeper/pruner=none")
     process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # wait until one trial is done and the next one is training
-        time.sleep(0.5)
+    while time.monotonic() < deadline:  # wait until one trial is done and the next one has trained an epoch
+        time.sleep(0.2)
         db = tmp_path / "lrsweep.db"
         if db.exists():
             with sqlite3.connect(db) as connection:
                 states = [s for (s,) in connection.execute("select state from trials")]
-            if states.count("COMPLETE") + states.count("PRUNED") >= 1 and "RUNNING" in states:
+                training = connection.execute(
+                    "select count(*) from trial_intermediate_values v join trials t on t.trial_id = v.trial_id "
+                    "where t.state = 'RUNNING'"
+                ).fetchone()[0]
+            if states.count("COMPLETE") + states.count("PRUNED") >= 1 and training:
                 break
-    time.sleep(2)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=120)
     assert process.returncode != 0
