@@ -1,4 +1,4 @@
-"""``lrsweep export`` and ``lrsweep report``: subcommands handled before Hydra sees the command line."""
+"""``lrsweep export``, ``report`` and ``check``: subcommands handled before Hydra sees the command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from lrsweep._errors import LRSweepError
 
 __all__ = ["SUBCOMMANDS", "run_subcommand"]
 
-SUBCOMMANDS = ("export", "report")
+SUBCOMMANDS = ("export", "report", "check")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--storage", help=storage_help)
     report.add_argument("--out", default="report", help="output folder (default: ./report)")
     report.add_argument("--top", type=int, default=5, help="trials shown in the figures (default: 5)")
+
+    check = commands.add_parser(
+        "check", help="verify that the MLflow runs agree with the study's trials (exit 1 on any mismatch)"
+    )
+    check.add_argument("--study", required=True, help="study name")
+    check.add_argument("--storage", help=storage_help)
     return parser
 
 
@@ -43,6 +49,12 @@ def run_subcommand(argv: Sequence[str]) -> int:
             for path in (exported.config, exported.schedule_json, exported.snippet):
                 print(f"  {path}")
             print(f"retrain with: lrsweep --config-dir {arguments.out} schedule={exported.name}")
+        elif arguments.command == "check":
+            from lrsweep.results import check_study
+
+            result = check_study(arguments.study, arguments.storage)
+            print(result.text())
+            return 0 if result.ok else 1
         else:
             from lrsweep.results import write_report
 

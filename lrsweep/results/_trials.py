@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from lrsweep._errors import ConfigError
+from lrsweep._secrets import mask
 from lrsweep.sweep._study import default_storage, make_storage
 
 __all__ = ["TRIAL_COLUMNS", "load_study", "trials_frame"]
@@ -20,11 +22,13 @@ def load_study(name: str, storage: str | None = None) -> Any:
     import optuna
 
     url = storage or default_storage()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():  # not create it
+        raise ConfigError("--storage", mask(url), "an existing study storage (run a sweep here, or pass its URL)")
     try:
         return optuna.load_study(study_name=name, storage=make_storage(url))
     except KeyError:
         names = optuna.get_all_study_names(make_storage(url))
-        raise ConfigError("--study", name, f"one of the studies in {url}: {sorted(names)}") from None
+        raise ConfigError("--study", name, f"one of the studies in {mask(url)}: {sorted(names)}") from None
 
 
 def _row(study: Any, trial: Any) -> dict[str, Any]:

@@ -66,9 +66,8 @@ def connect_storage(
     import sqlalchemy.exc
 
     try:
-        return optuna.storages.RDBStorage(
+        return _rdb_storage(
             real,
-            engine_kwargs=_engine_kwargs(real),
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
             heartbeat_stale_trial_callback=stale_trial_callback,
@@ -85,6 +84,26 @@ def connect_storage(
     except sqlalchemy.exc.DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
         raise StorageError(f"cannot connect to the study storage {shown}: {mask(reason)}") from None
+
+
+def _rdb_storage(url: str, **settings: Any) -> Any:
+    """``RDBStorage(url)``; Optuna creates its tables on first use, so workers starting together on an empty
+    database take turns (the database's lock), and one that still meets a half-made table tries again."""
+    import sqlalchemy.exc
+
+    from lrsweep.sweep._lock import StudyLock
+
+    for attempt in range(3):
+        lock = StudyLock(url, "lrsweep:tables")
+        try:
+            with lock:
+                return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **settings)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == 2:
+                raise
+        finally:
+            lock.close()
+    raise AssertionError("unreachable")
 
 
 def make_storage(url: str | None) -> Any:

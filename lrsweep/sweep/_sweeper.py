@@ -94,6 +94,7 @@ class OptunaSweep:
         max_retry: int | None = 3,
         storage_timeout: float = 600.0,
     ) -> None:
+        self._sampler_node = sampler
         self.sampler, self.pruner = _instantiate(sampler), _instantiate(pruner)
         self.study_name, self.storage, self.direction = study_name, storage, direction
         self.n_trials, self.n_jobs, self.repeats = n_trials, n_jobs, repeats
@@ -105,7 +106,6 @@ class OptunaSweep:
         self.heartbeat_interval, self.grace_period = heartbeat_interval, grace_period
         self.max_retry, self.storage_timeout = max_retry, storage_timeout
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self.job_idx = 0
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config = config
@@ -150,8 +150,16 @@ class OptunaSweep:
         choices = self.config.hydra.runtime.choices
         return self.study_name or choices.get("sweep") or "lrsweep"
 
-    def _sampler(self, space: SearchSpace) -> tuple[Any, int]:
+    def _sampler(self, space: SearchSpace, ordinal: int = 0) -> tuple[Any, int]:
+        """The sampler and the number of trials it can give; worker ``ordinal`` > 0 samples with seed + ordinal.
+
+        Workers sharing a study (and each resumed run) count as workers 0, 1, 2, …: with one seed for all, their
+        random start-up trials would repeat each other's.
+        """
         sampler, n_trials = self.sampler, self.n_trials
+        node = self._sampler_node
+        if ordinal and isinstance(node, DictConfig) and node.get("seed") is not None:
+            sampler = _instantiate(node, seed=int(node.seed) + ordinal)
         if isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler:
             if space.conditional:
                 raise ConfigError("hydra.sweeper.sampler", "grid", "a sampler other than grid for conditional spaces")
@@ -225,6 +233,10 @@ class OptunaSweep:
         lock = StudyLock(normalize_url(reveal(url) or url), f"lrsweep:{study_name}")
         with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
             study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
+            ordinal = int(study.user_attrs.get("lrsweep.workers", 0))
+            study.set_user_attr("lrsweep.workers", ordinal + 1)
+            if ordinal:
+                study.sampler = self._sampler(space, ordinal)[0]
             if not study.trials:
                 self._enqueue_baselines(study, space, self.total_steps)
             for key, value in self.study_attrs.items():
@@ -343,9 +355,9 @@ class OptunaSweep:
                     starting.append((trial, None))
                     run_id, jobs = self._start(trial, progress)
                     starting[-1] = (trial, run_id)
-                    running[slots.submit(jobs, self.job_idx)] = (trial, run_id)
+                    # Job numbers (and so output folders) follow trial numbers: unique across workers.
+                    running[slots.submit(jobs, trial.number * self.repeats)] = (trial, run_id)
                     starting.clear()
-                    self.job_idx += len(jobs)
                 if timed_out and not running:
                     log.info("timeout of %s s reached: no new trial starts", self.timeout)
                     return
@@ -513,7 +525,7 @@ def _best(study: Any) -> tuple[int, float] | None:
     return trial.number, float(trial.value)
 
 
-def _instantiate(node: Any) -> Any:
+def _instantiate(node: Any, **overrides: Any) -> Any:
     """A sampler or pruner from its config node (``_target_`` and arguments), or the object given."""
     if not isinstance(node, DictConfig):
         return node
@@ -522,7 +534,7 @@ def _instantiate(node: Any) -> Any:
     with warnings.catch_warnings():
         # TPE's group/multivariate/constant_liar work well but Optuna still flags them experimental.
         warnings.filterwarnings("ignore", message=r"Argument ``\w+`` is an experimental feature")
-        return instantiate(node)
+        return instantiate(node, **overrides)
 
 
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

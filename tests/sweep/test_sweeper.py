@@ -19,6 +19,7 @@ import yaml
 from mlflow import MlflowClient
 
 from tests.conftest import free_port
+from tests.servers import fresh_database
 
 pytestmark = pytest.mark.slow
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
@@ -294,37 +295,11 @@ def test_grid_sampler_runs_each_point_once(tmp_path):
     assert sorted(t.params["schedule.initial_learning_rate"] for t in trials) == [0.01, 0.02]
 
 
-def _admin(kind: str):
-    if kind == "postgresql":
-        import psycopg
-
-        return psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=5
-        )
-    import pymysql
-
-    return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=5, autocommit=True)
-
-
 @pytest.fixture(params=["postgresql", "mysql"])
 def database_url(request):
     """A new, empty database on this machine's PostgreSQL or MariaDB server, dropped afterwards."""
-    kind, name = request.param, f"lrsweep_test_{os.getpid()}_{int(time.time() * 1000)}"
-    try:
-        connection = _admin(kind)
-        connection.cursor().execute(f"CREATE DATABASE {name}")
-        connection.close()
-    except Exception as error:
-        pytest.skip(f"no {kind} server on 127.0.0.1 to create a test database in ({error})")
-    driver = "postgresql+psycopg://postgres" if kind == "postgresql" else "mysql+pymysql://root"
-    port = 5432 if kind == "postgresql" else 3306
-    yield f"{driver}@127.0.0.1:{port}/{name}"
-    import sqlalchemy
-
-    sqlalchemy.orm.close_all_sessions()
-    connection = _admin(kind)
-    connection.cursor().execute(f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if kind == "postgresql" else ""))
-    connection.close()
+    with fresh_database(request.param) as (url, _):
+        yield url
 
 
 def test_parallel_sweep_on_a_database_server(tmp_path, database_url):

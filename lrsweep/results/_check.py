@@ -1,0 +1,131 @@
+"""``lrsweep check``: does the MLflow store tell the same story as the Optuna study, trial by trial?
+
+Checked: every trial that started has exactly one MLflow child run (under the study's one parent run) and no run
+lacks its trial; the run's ``optuna.state`` tag and status match the trial's state; a COMPLETE trial's
+``optuna.value`` metric equals its value; no more COMPLETE/PRUNED trials than the sweep's ``n_trials``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrsweep.results._trials import load_study
+
+__all__ = ["CheckResult", "check_study"]
+
+# A trial's state -> the MLflow run statuses that agree with it.
+_RUN_STATUS = {
+    "COMPLETE": ("FINISHED",),
+    "PRUNED": ("FINISHED",),
+    "FAIL": ("FAILED", "KILLED"),
+    "RUNNING": ("RUNNING", "SCHEDULED"),
+}
+
+
+@dataclass
+class CheckResult:
+    study: str
+    trials: int
+    done: int
+    runs: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def text(self) -> str:
+        head = f"study '{self.study}': {self.trials} trials ({self.done} COMPLETE or PRUNED), {self.runs} MLflow runs"
+        if self.ok:
+            return f"{head}: consistent"
+        return "\n".join([f"{head}: {len(self.problems)} problem(s)", *(f"  {p}" for p in self.problems)])
+
+
+def _runs(client: Any, experiment_id: str, study_name: str) -> Iterator[Any]:
+    query = f"tags.`lrsweep.role` = 'trial' and tags.`optuna.study_name` = '{study_name}'"
+    token = None
+    while True:
+        page = client.search_runs([experiment_id], filter_string=query, max_results=1000, page_token=token)
+        yield from page
+        token = page.token
+        if not token:
+            return
+
+
+def check_study(study_name: str, storage: str | None = None) -> CheckResult:
+    """Compare the study's trials with their MLflow runs; ``result.problems`` lists every disagreement."""
+    from optuna.trial import TrialState
+
+    study = load_study(study_name, storage)
+    trials = study.get_trials(deepcopy=False)
+    done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    uri = study.user_attrs.get("mlflow_tracking_uri")
+    result = CheckResult(study_name, len(trials), done, 0)
+    if uri is None:  # a sweep without MLflow tracking: only the study itself to check
+        return result
+
+    from mlflow import MlflowClient
+
+    from lrsweep._secrets import reveal
+
+    client = MlflowClient(reveal(uri))
+    experiment = client.get_experiment_by_name(study_name)
+    if experiment is None:
+        result.problems.append(f"no MLflow experiment '{study_name}' at {uri}")
+        return result
+    parent_id = study.user_attrs.get("mlflow_parent_run_id")
+    parents = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`lrsweep.role` = 'study' and tags.`optuna.study_name` = '{study_name}'",
+    )
+    if len(parents) != 1 or parents[0].info.run_id != parent_id:
+        result.problems.append(f"{len(parents)} parent run(s) for the study; expected one, {parent_id}")
+    elif parents[0].data.params.get("n_trials", "").isdigit() and done > int(parents[0].data.params["n_trials"]):
+        result.problems.append(
+            f"{done} COMPLETE or PRUNED trials, more than n_trials={parents[0].data.params['n_trials']}"
+        )
+
+    by_number: dict[int, list[Any]] = defaultdict(list)
+    for run in _runs(client, experiment.experiment_id, study_name):
+        by_number[int(run.data.tags.get("optuna.trial_number", -1))].append(run)
+        result.runs += 1
+    numbers = {t.number for t in trials}
+    for number in sorted(set(by_number) - numbers):
+        result.problems.append(
+            f"run(s) {[r.info.run_id for r in by_number[number]]} name trial {number}, not in the study"
+        )
+
+    for trial in trials:
+        problems = _check_trial(trial, by_number.get(trial.number, []), parent_id)
+        result.problems += [f"trial {trial.number} ({trial.state.name}): {p}" for p in problems]
+    return result
+
+
+def _check_trial(trial: Any, runs: list[Any], parent_id: str | None) -> list[str]:
+    state = trial.state.name
+    if state == "WAITING":
+        return [f"{len(runs)} run(s) for a trial that has not started"] if runs else []
+    if len(runs) != 1:
+        return [f"{len(runs)} MLflow runs; expected exactly one"]
+    (run,) = runs
+    problems = []
+    if trial.user_attrs.get("mlflow_run_id") != run.info.run_id:
+        problems.append(
+            f"user attr mlflow_run_id {trial.user_attrs.get('mlflow_run_id')} is not its run {run.info.run_id}"
+        )
+    if run.data.tags.get("mlflow.parentRunId") != parent_id:
+        problems.append(f"run {run.info.run_id} is not under the study's parent run {parent_id}")
+    tagged = run.data.tags.get("optuna.state")
+    if tagged != state:
+        problems.append(f"run {run.info.run_id} is tagged optuna.state={tagged}")
+    if run.info.status not in _RUN_STATUS.get(state, ()):
+        problems.append(f"run {run.info.run_id} has status {run.info.status}")
+    if state == "COMPLETE":
+        logged = run.data.metrics.get("optuna.value")
+        if logged is None or not math.isclose(logged, float(trial.value), rel_tol=1e-6, abs_tol=1e-9):
+            problems.append(f"run {run.info.run_id} has optuna.value={logged}, the trial {trial.value}")
+    return problems
