@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "USAGE_ERRORS",
     "ConfigError",
     "DatasetNotFoundError",
+    "InvalidArgumentError",
     "LRSweepError",
     "StorageError",
     "TraceUnavailableError",
+    "TrackingError",
     "TrialFailedError",
     "TrialPrunedError",
 ]
@@ -36,6 +39,10 @@ class ConfigError(LRSweepError, ValueError):
     def under(self, prefix: str) -> ConfigError:
         """The same error, with ``prefix.`` in front of the field name."""
         return ConfigError(f"{prefix}.{self.field}", self.value, self.allowed)
+
+
+class InvalidArgumentError(LRSweepError, ValueError):
+    """A library lrsweep builds from the config (Keras, MLflow) rejected an argument; its own message is kept."""
 
 
 class TraceUnavailableError(LRSweepError):
@@ -70,3 +77,11 @@ class StorageError(LRSweepError):
 
     The message shows the URL with its password masked.
     """
+
+
+class TrackingError(LRSweepError):
+    """The tracking backend cannot be used (an unsupported or unreachable tracking URI)."""
+
+
+# The errors that mean "fix the input": the command exits with 2 (1 for a trial that failed while training).
+USAGE_ERRORS = (ConfigError, InvalidArgumentError, DatasetNotFoundError, StorageError, TrackingError)

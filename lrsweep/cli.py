@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError
+from lrsweep._errors import USAGE_ERRORS, ConfigError, LRSweepError, TrialPrunedError
 from lrsweep._paths import config_dir
 
 __all__ = ["main"]
@@ -39,7 +39,7 @@ def run(config: DictConfig) -> float:
             print(f"lrsweep: error: {error}", file=sys.stderr)
         if HydraConfig.get().mode == RunMode.MULTIRUN:
             raise  # Hydra records the job as failed, runs the others, and reports it at the end
-        sys.exit(2 if isinstance(error, ConfigError) else 1)
+        sys.exit(2 if isinstance(error, USAGE_ERRORS) else 1)
     if config.get("optuna") is not None and config.optuna.trial_number is not None:
         return result.objective  # a sweep's trial: the sweep reports it
     name = result.objective_name
@@ -59,9 +59,15 @@ def main() -> None:
 
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         sys.exit(run_subcommand(sys.argv[1:]))
+    from lrsweep._preflight import check_group_choices
     from lrsweep.config import register_configs
 
     register_configs()
+    try:
+        check_group_choices(sys.argv[1:], str(config_dir()))
+    except ConfigError as error:
+        print(f"lrsweep: error: {error}", file=sys.stderr)
+        sys.exit(2)
     _trial()
 
 

@@ -13,7 +13,15 @@ import numpy as np
 from lrsweep._errors import ConfigError, DatasetNotFoundError
 from lrsweep.data._idx import idx_shape, read_idx
 
-__all__ = ["FILES", "Dataset", "candidate_dirs", "find_fashion_mnist", "load_fashion_mnist", "train_images"]
+__all__ = [
+    "FILES",
+    "Dataset",
+    "candidate_dirs",
+    "check_available",
+    "find_fashion_mnist",
+    "load_fashion_mnist",
+    "train_images",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +68,20 @@ def candidate_dirs(data_dir: str | Path | None = None) -> list[Path]:
 
 
 def find_fashion_mnist(data_dir: str | Path | None = None) -> Path | None:
-    """The first candidate folder that holds all four files, or ``None``."""
+    """The first candidate folder that holds all four files, or ``None``.
+
+    A folder named by ``data_dir`` (``data.data_dir``) must hold them: the user asked for that one.
+    ``$LRSWEEP_DATA_DIR`` is only the first place to look.
+    """
+    if data_dir:
+        folder = Path(data_dir).expanduser()
+        missing = [name for name in FILES.values() if not (folder / name).is_file()]
+        if missing:
+            raise DatasetNotFoundError(
+                f"`data.data_dir` must be a folder holding the four Fashion-MNIST files. "
+                f"Received: data.data_dir={str(data_dir)!r} (missing {', '.join(missing)})"
+            )
+        return folder
     for folder in candidate_dirs(data_dir):
         if all((folder / name).is_file() for name in FILES.values()):
             return folder
@@ -137,6 +158,24 @@ def _download() -> dict[str, np.ndarray]:
             f"Fashion-MNIST is not on this machine and downloading it failed ({error}). {INSTALL_HINT}"
         ) from None
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
+
+
+def check_available(data: Any) -> None:
+    """Before a sweep: the ``data`` config's Fashion-MNIST files are there and whole (downloaded if need be).
+
+    Raises:
+        DatasetNotFoundError: nothing local and the download failed, or a named folder lacks the files.
+        LRSweepError: a file is truncated or is not an IDX file (the message names it).
+    """
+    if data.get("_target_") != "lrsweep.data.load_fashion_mnist":
+        return
+    folder = find_fashion_mnist(data.get("data_dir"))
+    if folder is None:
+        if data.get("download", True):
+            _download()  # into the Keras cache, where every trial then finds it
+        return
+    for file in FILES.values():
+        read_idx(folder / file)
 
 
 def train_images(data: Any) -> int | None:

@@ -1,8 +1,10 @@
-"""Where a sweep's trials run: the configured Hydra launcher one at a time, or warm worker processes.
+"""Where a sweep's trials run: in this process, in warm worker processes, or through another Hydra launcher.
 
 A *trial* is one or more Hydra jobs (``repeats`` seeds) run one after another; the runner stops at the first
-job that does not complete. Both runners return a :class:`concurrent.futures.Future` of the jobs' outcomes,
-so the sweep hands a freed slot its next trial the moment a trial ends: there is no batch barrier.
+job that does not complete. Every runner returns a :class:`concurrent.futures.Future` of the jobs' outcomes.
+:class:`InlineSlots` and :class:`ProcessSlots` hand a freed slot its next trial the moment a trial ends (no batch
+barrier); :class:`LauncherSlots` gives a launcher such as joblib or submitit (SLURM) ``size`` trials per
+``launch`` call, Hydra's contract for launchers, and waits for the batch.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from optuna.trial import TrialState
 
 from lrsweep._errors import LRSweepError, TrialPrunedError
 
-__all__ = ["InlineSlots", "Outcome", "ProcessSlots", "outcome_of"]
+__all__ = ["InlineSlots", "LauncherSlots", "Outcome", "ProcessSlots", "outcome_of"]
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,44 @@ class InlineSlots:
         future.set_result(_until_incomplete(self._run, jobs, first_index))
         return future
 
+    def flush(self) -> None:
+        pass
+
     def close(self, cancel: bool = False) -> None:
         pass
+
+
+class LauncherSlots:
+    """``size`` trials per ``launcher.launch`` call, for launchers that run a batch of jobs in parallel.
+
+    :meth:`submit` queues a trial; :meth:`flush` launches the queue as one batch (every seed of every trial)
+    and resolves the futures when the launcher returns.
+    """
+
+    def __init__(self, launcher: Any, size: int) -> None:
+        self.launcher, self.size = launcher, size
+        self._queue: list[tuple[list[list[str]], int, Future[list[Outcome]]]] = []
+
+    def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
+        future: Future[list[Outcome]] = Future()
+        self._queue.append(([list(job) for job in jobs], first_index, future))
+        return future
+
+    def flush(self) -> None:
+        batch, self._queue = self._queue, []
+        if not batch:
+            return
+        overrides = [job for jobs, _, _ in batch for job in jobs]
+        results = iter(self.launcher.launch(overrides, initial_job_idx=batch[0][1]))
+        for jobs, _, future in batch:
+            outcomes = [outcome_of(next(results)) for _ in jobs]
+            complete = next((i for i, o in enumerate(outcomes) if o.state != TrialState.COMPLETE), len(outcomes) - 1)
+            future.set_result(outcomes[: complete + 1])
+
+    def close(self, cancel: bool = False) -> None:
+        for _, _, future in self._queue:
+            future.cancel()
+        self._queue.clear()
 
 
 class ProcessSlots:
@@ -97,6 +135,9 @@ class ProcessSlots:
 
     def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
         return self._pool.submit(_worker_run, self._context, [list(job) for job in jobs], first_index)
+
+    def flush(self) -> None:
+        pass
 
     def close(self, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)

@@ -79,8 +79,10 @@ def connect_storage(
         ) from None
     except sqlalchemy.exc.NoSuchModuleError as error:
         raise StorageError(f"no SQLAlchemy dialect for the study storage {shown}: {error}") from None
-    except ModuleNotFoundError as error:
-        raise StorageError(f"the study storage {shown} needs the Python package '{error.name}'") from None
+    except ImportError as error:
+        cause = error.__cause__ if isinstance(error.__cause__, ImportError) else error
+        missing = f"the Python package '{cause.name}'" if getattr(cause, "name", None) else "a database driver"
+        raise StorageError(f"the study storage {shown} needs {missing}, which is not installed") from None
     except sqlalchemy.exc.DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
         raise StorageError(f"cannot connect to the study storage {shown}: {mask(reason)}") from None

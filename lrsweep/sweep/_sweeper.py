@@ -309,26 +309,23 @@ class OptunaSweep:
 
     def _check_job_config(self, fixed: list[str]) -> None:
         """Compose one job's config and validate it, so bad input stops the sweep before any training."""
-        from lrsweep.training import validate
+        from lrsweep.data import check_available
+        from lrsweep.training import check_optimizer, validate
 
         config = self.hydra_context.config_loader.load_sweep_config(self.config, list(fixed))
         validate(config)
+        check_available(config.data)
+        check_optimizer(config)
 
     def _slots(self) -> Any:
         from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
-        from lrsweep.sweep._slots import ProcessSlots
+        from lrsweep.sweep._slots import LauncherSlots, ProcessSlots
 
         if self.n_jobs > 1 and isinstance(self.launcher, BasicLauncher):
             return ProcessSlots(self.n_jobs, self.hydra_context, self.config, self.launcher.task_function)
-        if self.n_jobs > 1:
-            log.warning(
-                "hydra.sweeper.n_jobs=%d runs lrsweep's worker processes with Hydra's basic launcher only; "
-                "with %s, trials go through it one at a time",
-                self.n_jobs,
-                type(self.launcher).__name__,
-            )
-            self.n_jobs = 1
+        if self.n_jobs > 1:  # joblib, submitit, ray, …: n_jobs trials per launch
+            return LauncherSlots(self.launcher, self.n_jobs)
         return InlineSlots(self.launcher)
 
     def _poll_s(self) -> float:
@@ -358,6 +355,7 @@ class OptunaSweep:
                     # Job numbers (and so output folders) follow trial numbers: unique across workers.
                     running[slots.submit(jobs, trial.number * self.repeats)] = (trial, run_id)
                     starting.clear()
+                slots.flush()
                 if timed_out and not running:
                     log.info("timeout of %s s reached: no new trial starts", self.timeout)
                     return

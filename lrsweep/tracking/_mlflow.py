@@ -20,6 +20,25 @@ _EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 _STATUS = {"finished": "FINISHED", "pruned": "FINISHED", "failed": "FAILED", "killed": "KILLED"}
 
 
+# What MLflow can track to (mlflow.tracking._tracking_service.utils), plus a driver suffix (postgresql+psycopg).
+_SCHEMES = ("", "file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks", "databricks-uc", "uc")
+
+
+def _check_scheme(uri: str, from_config: bool) -> None:
+    """A URI MLflow can track to, else an error naming ``tracking_uri`` (or ``$MLFLOW_TRACKING_URI``)."""
+    from urllib.parse import urlparse
+
+    scheme = urlparse(uri).scheme.split("+")[0]
+    if len(scheme) == 1 or scheme in _SCHEMES:  # one letter: a Windows drive, a local path
+        return
+    from lrsweep._errors import ConfigError, TrackingError
+
+    allowed = "a folder or a URI with a scheme MLflow tracks to: " + ", ".join(s for s in _SCHEMES if s)
+    if from_config:
+        raise ConfigError("tracking_uri", mask(uri), allowed)
+    raise TrackingError(f"`$MLFLOW_TRACKING_URI` must be {allowed}. Received: {mask(uri)!r}")
+
+
 def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/mlflow.db``."""
     return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
@@ -45,6 +64,7 @@ class MLflowTracker(Tracker):
         parent_run_id: str | None = None,
     ) -> None:
         self.tracking_uri = resolve_tracking_uri(reveal(tracking_uri))
+        _check_scheme(self.tracking_uri, from_config=tracking_uri is not None)
         self.experiment_name = experiment_name
         self.run_name = run_name
         self.run_id: str | None = run_id

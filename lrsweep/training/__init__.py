@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from lrsweep.training._trial import OBJECTIVES, TrialResult, flatten_params, run_trial, validate
+from lrsweep.training._trial import OBJECTIVES, TrialResult, check_optimizer, flatten_params, run_trial, validate
 
-__all__ = ["OBJECTIVES", "TrialResult", "flatten_params", "run_trial", "validate"]
+__all__ = ["OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]

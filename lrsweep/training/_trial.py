@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep._errors import ConfigError, LRSweepError, TrialFailedError, TrialPrunedError
+from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
 
-__all__ = ["OBJECTIVES", "TrialResult", "flatten_params", "run_trial", "validate"]
+__all__ = ["OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]
 
 OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
 """The Keras log keys a trial can return: the compiled loss and accuracy, on training and validation data."""
@@ -110,10 +110,18 @@ def _instantiate(node: Any, group: str, **kwargs: Any) -> Any:
             raise cause.under(group) from None
         if isinstance(cause, LRSweepError):
             raise cause from None
+        target = node.get("_target_") if hasattr(node, "get") else None
         if cause is None or isinstance(cause, ImportError):
-            target = node.get("_target_") if hasattr(node, "get") else None
             raise ConfigError(f"{group}._target_", target, "the dotted path of an importable callable") from None
+        if isinstance(cause, ValueError | TypeError):  # e.g. Keras: "`momentum` must be a float between [0, 1]."
+            raise InvalidArgumentError(f"{group} ({target}): {cause}") from None
         raise cause from None
+
+
+def check_optimizer(config: DictConfig | Mapping[str, Any]) -> None:
+    """Build ``config.optimizer`` once (cheap), so a bad optimizer argument stops a sweep before its trials."""
+    config = _as_config(config)
+    _instantiate(config.optimizer, "optimizer", learning_rate=0.01)
 
 
 def _verbosity(verbose: str) -> int:

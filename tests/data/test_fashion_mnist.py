@@ -67,3 +67,25 @@ def test_missing_dataset_says_how_to_install(tmp_path, monkeypatch):
         load_fashion_mnist(download=False)
     assert "apt-get install dataset-fashion-mnist" in str(caught.value)
     assert "LRSWEEP_DATA_DIR" in str(caught.value)
+
+
+def test_a_named_data_dir_must_hold_the_files(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as caught:
+        find_fashion_mnist(tmp_path / "nowhere")
+    assert str(caught.value).startswith("`data.data_dir` must be a folder holding the four Fashion-MNIST files.")
+    assert "train-images-idx3-ubyte.gz" in str(caught.value)
+
+
+def test_check_available_reads_every_file_before_a_sweep(tmp_path):
+    from omegaconf import OmegaConf
+
+    from lrsweep._errors import LRSweepError
+    from lrsweep.data import FILES, check_available
+
+    folder = write_synthetic_fashion_mnist(tmp_path / "data", n_train=20, n_val=5)
+    data = OmegaConf.create({"_target_": "lrsweep.data.load_fashion_mnist", "data_dir": str(folder)})
+    check_available(data)
+    path = folder / FILES["x_val"]
+    path.write_bytes(path.read_bytes()[:-40])  # a truncated download
+    with pytest.raises(LRSweepError, match=r"t10k-images-idx3-ubyte\.gz"):
+        check_available(data)

@@ -1,0 +1,63 @@
+"""A first look at the command line, before Hydra composes it: malformed overrides and unknown group options.
+
+Hydra reports ``schedule=nope`` with the option list and its config search path (a dozen lines); lrsweep says it
+in one: "`schedule` must be one of [...]. Received: schedule='nope'". A malformed value (``interval(1)``,
+``choice()``) is named with its key the same way. Everything else is left to Hydra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lrsweep._errors import ConfigError
+
+__all__ = ["check_group_choices"]
+
+
+def _overrides(argv: Sequence[str]) -> list[Any] | None:
+    """The parsed overrides, or None when Hydra should judge the command line itself."""
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        arguments, unknown = get_args_parser().parse_known_args(list(argv))
+    except SystemExit:
+        return None
+    if unknown:
+        return None
+    parser, overrides = OverridesParser.create(), []
+    for text in arguments.overrides:
+        try:
+            overrides += parser.parse_overrides([text])
+        except Exception as error:  # Hydra's OverrideParseException: say which key, in one line
+            key, _, value = text.partition("=")
+            lines = [line for line in str(error).strip().splitlines() if not line.startswith(("Error parsing", "See "))]
+            reason = lines[0] if lines else type(error).__name__
+            raise ConfigError(key.lstrip("+~"), value, f"a valid override value ({reason})") from None
+    if arguments.config_dir or arguments.config_path or arguments.config_name:
+        return None  # another config tree: Hydra knows its groups
+    if any(o.key_or_group.startswith("hydra.searchpath") for o in overrides):
+        return None
+    return overrides
+
+
+def check_group_choices(argv: Sequence[str], config_dir: str) -> None:
+    """Raise :class:`ConfigError` for the first ``group=option`` whose option the group does not have."""
+    overrides = _overrides(argv)
+    if not overrides:
+        return
+    from hydra._internal.config_repository import ConfigRepository
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.object_type import ObjectType
+
+    repository = ConfigRepository(create_config_search_path(config_dir))
+    for override in overrides:
+        group = override.key_or_group
+        if override.is_delete() or override.package or not repository.group_exists(group):
+            continue
+        options = repository.get_group_options(group, ObjectType.CONFIG)
+        values = list(override.sweep_string_iterator()) if override.is_sweep_override() else [override.value()]
+        for value in values:
+            if isinstance(value, str) and value not in options:
+                raise ConfigError(group, value, f"one of {options}")
