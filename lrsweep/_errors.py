@@ -7,6 +7,7 @@ from typing import Any
 __all__ = [
     "USAGE_ERRORS",
     "ConfigError",
+    "DataFileError",
     "DatasetNotFoundError",
     "InvalidArgumentError",
     "LRSweepError",
@@ -79,9 +80,13 @@ class StorageError(LRSweepError):
     """
 
 
+class DataFileError(LRSweepError):
+    """A dataset file is truncated, corrupted or not in the expected format (the message names the file)."""
+
+
 class TrackingError(LRSweepError):
     """The tracking backend cannot be used (an unsupported or unreachable tracking URI)."""
 
 
 # The errors that mean "fix the input": the command exits with 2 (1 for a trial that failed while training).
-USAGE_ERRORS = (ConfigError, InvalidArgumentError, DatasetNotFoundError, StorageError, TrackingError)
+USAGE_ERRORS = (ConfigError, InvalidArgumentError, DatasetNotFoundError, DataFileError, StorageError, TrackingError)

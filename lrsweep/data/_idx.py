@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrsweep._errors import LRSweepError
+from lrsweep._errors import DataFileError
 
 __all__ = ["idx_shape", "read_idx", "write_idx"]
 
@@ -25,16 +25,18 @@ def read_idx(path: str | Path) -> np.ndarray:
     try:
         with _open(path, "rb") as handle:
             raw = handle.read()
-    except (OSError, EOFError) as error:
-        raise LRSweepError(f"{path}: not a readable IDX file ({error})") from None
+    except EOFError as error:  # a gzip stream cut short: an interrupted download or copy
+        raise DataFileError(f"{path}: truncated or corrupted ({error})") from None
+    except OSError as error:
+        raise DataFileError(f"{path}: not a readable IDX file ({error})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != _UBYTE:
-        raise LRSweepError(f"{path}: not an IDX file of unsigned bytes (bad magic number {raw[:4].hex()})")
+        raise DataFileError(f"{path}: not an IDX file of unsigned bytes (bad magic number {raw[:4].hex()})")
     ndim = raw[3]
     header = 4 + 4 * ndim
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     expected = header + int(np.prod(shape))
     if len(raw) != expected:
-        raise LRSweepError(f"{path}: truncated or corrupted ({len(raw)} bytes, the header promises {expected})")
+        raise DataFileError(f"{path}: truncated or corrupted ({len(raw)} bytes, the header promises {expected})")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -44,7 +46,7 @@ def idx_shape(path: str | Path) -> tuple[int, ...]:
     with _open(path, "rb") as handle:
         head = handle.read(4)
         if len(head) < 4 or head[:3] != bytes([0, 0, _UBYTE]):
-            raise LRSweepError(f"{path}: not an IDX file of unsigned bytes (bad magic number {head.hex()})")
+            raise DataFileError(f"{path}: not an IDX file of unsigned bytes (bad magic number {head.hex()})")
         return struct.unpack(f">{head[3]}I", handle.read(4 * head[3]))
 
 

@@ -25,9 +25,9 @@ def load_study(name: str, storage: str | None = None) -> Any:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():  # not create it
         raise ConfigError("--storage", mask(url), "an existing study storage (run a sweep here, or pass its URL)")
     try:
-        return optuna.load_study(study_name=name, storage=make_storage(url))
+        return optuna.load_study(study_name=name, storage=make_storage(url, field="--storage"))
     except KeyError:
-        names = optuna.get_all_study_names(make_storage(url))
+        names = optuna.get_all_study_names(make_storage(url, field="--storage"))
         raise ConfigError("--study", name, f"one of the studies in {mask(url)}: {sorted(names)}") from None
 
 

@@ -55,11 +55,13 @@ def connect_storage(
     heartbeat_interval: int | None = None,
     grace_period: int | None = None,
     stale_trial_callback: Callable[..., None] | None = None,
+    field: str = "hydra.sweeper.storage",
 ) -> Any:
     """An Optuna RDB storage for ``url`` (real or masked), connected now; a :class:`StorageError` if it cannot be.
 
     With ``heartbeat_interval``, trials whose heartbeat stops for ``grace_period`` seconds are failed by the next
     worker that looks, and ``stale_trial_callback`` is called for each (Optuna's heartbeat mechanism).
+    ``field`` names the setting in error messages.
     """
     real = normalize_url(reveal(url) or url)
     shown = mask(url)
@@ -74,7 +76,7 @@ def connect_storage(
         )
     except sqlalchemy.exc.ArgumentError:
         raise StorageError(
-            f"`hydra.sweeper.storage` must be a database URL such as sqlite:///lrsweep.db, "
+            f"`{field}` must be a database URL such as sqlite:///lrsweep.db, "
             f"postgresql://user:password@host/db or mysql+pymysql://user:password@host/db. Received: {shown}"
         ) from None
     except sqlalchemy.exc.NoSuchModuleError as error:
@@ -108,18 +110,18 @@ def _rdb_storage(url: str, **settings: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def make_storage(url: str | None) -> Any:
+def make_storage(url: str | None, field: str = "hydra.sweeper.storage") -> Any:
     """The storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``), masked or not.
 
     One storage object per URL and process, so the trials a sweep runs in its own process share one
     connection pool instead of opening one per trial.
     """
-    return _storage(url or default_storage())
+    return _storage(url or default_storage(), field)
 
 
 @functools.lru_cache(maxsize=8)
-def _storage(url: str) -> Any:
-    return connect_storage(url)
+def _storage(url: str, field: str) -> Any:
+    return connect_storage(url, field=field)
 
 
 def open_study(name: str, storage: Any, *, direction: str, sampler: Any = None, pruner: Any = None) -> Any:
