@@ -9,6 +9,7 @@ barrier); :class:`LauncherSlots` gives a launcher such as joblib or submitit (SL
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 from collections.abc import Sequence
@@ -131,7 +132,9 @@ class ProcessSlots:
         self.size = size
         # Hydra's singletons (ConfigStore, plugins, OmegaConf resolvers) travel with the job, as with joblib.
         self._context = cloudpickle.dumps((hydra_context, config, task_function, Singleton.get_state()))
-        self._pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            size, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
+        )
 
     def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
         return self._pool.submit(_worker_run, self._context, [list(job) for job in jobs], first_index)
@@ -141,6 +144,16 @@ class ProcessSlots:
 
     def close(self, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def _die_with_parent() -> None:
+    """On Linux, a worker is killed when the sweep's process dies, even by SIGKILL, instead of training on as an
+    orphan whose trial the study has already given to another worker (``PR_SET_PDEATHSIG``)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):  # elsewhere the worker stops when it next reads the pool
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 def _worker_run(context: bytes, jobs: list[list[str]], first_index: int) -> list[Outcome]:

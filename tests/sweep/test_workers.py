@@ -194,3 +194,41 @@ def test_a_database_that_stays_down_ends_the_sweep_with_one_message(tmp_path):
         assert last.startswith("lrsweep: error: the study storage postgresql+psycopg://postgres@127.0.0.1:5432/")
         assert "did not answer for 6 s" in last
         assert "Traceback" not in stderr
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc (Linux)")
+def test_worker_processes_die_with_a_killed_sweep(tmp_path):
+    with fresh_database("postgresql") as (url, _):
+        process = worker(
+            tmp_path,
+            f"hydra.sweeper.storage={url}",
+            "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.n_trials=4",
+            "trainer.epochs=20",
+        )
+        assert wait_for(lambda: training_trial(url, "constant"), timeout=300, step=0.2), "no trial started training"
+        children = _children(process.pid)
+        assert len(children) >= 2, children  # the two warm workers (and multiprocessing's resource tracker)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert wait_for(lambda: not any(_alive(pid) for pid in children), timeout=30), "orphaned workers train on"
