@@ -104,13 +104,23 @@ def test_a_password_leaves_no_trace(tmp_path):
             f"hydra.sweeper.storage={storage}",
             f"tracking.tracking_uri={tracking}",
         )
+        # Resumed with the storage from the environment, as the README recommends (Hydra resolves it).
+        lrsweep(
+            "-m",
+            "+sweep=constant",
+            "hydra.sweeper.n_trials=3",
+            "trainer.epochs=1",
+            "hydra.sweeper.storage=${oc.env:LRSWEEP_TEST_DB}",
+            f"tracking.tracking_uri={tracking}",
+            env={"LRSWEEP_TEST_DB": storage},
+        )
         lrsweep("schedule=constant", "trainer.epochs=1", f"tracking.tracking_uri={tracking}")  # a single run
         # The results commands find MLflow through the study; $MLFLOW_TRACKING_URI holds the password for them.
         env = {"MLFLOW_TRACKING_URI": tracking}
         lrsweep("export", "--study", "constant", "--storage", storage, "--out", "export", env=env)
         lrsweep("report", "--study", "constant", "--storage", storage, "--out", "report", env=env)
         lrsweep("check", "--study", "constant", "--storage", storage, env=env)
-        assert "consistent" in outputs[-1]
+        assert "3 trials (3 COMPLETE or PRUNED)" in outputs[-1] and "consistent" in outputs[-1]
         assert "***" in outputs[0]  # the sweep's summary names the storage, masked
 
         assert not any(PASSWORD in output for output in outputs)

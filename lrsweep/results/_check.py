@@ -65,6 +65,9 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     uri = study.user_attrs.get("mlflow_tracking_uri")
     result = CheckResult(study_name, len(trials), done, 0)
+    budget = study.user_attrs.get("lrsweep.n_trials")
+    if budget is not None and done > int(budget):
+        result.problems.append(f"{done} COMPLETE or PRUNED trials, more than n_trials={budget}")
     if uri is None:  # a sweep without MLflow tracking: only the study itself to check
         return result
 
@@ -84,11 +87,6 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     )
     if len(parents) != 1 or parents[0].info.run_id != parent_id:
         result.problems.append(f"{len(parents)} parent run(s) for the study; expected one, {parent_id}")
-    elif parents[0].data.params.get("n_trials", "").isdigit() and done > int(parents[0].data.params["n_trials"]):
-        result.problems.append(
-            f"{done} COMPLETE or PRUNED trials, more than n_trials={parents[0].data.params['n_trials']}"
-        )
-
     by_number: dict[int, list[Any]] = defaultdict(list)
     for run in _runs(client, experiment.experiment_id, study_name):
         by_number[int(run.data.tags.get("optuna.trial_number", -1))].append(run)

@@ -34,7 +34,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from lrsweep._errors import ConfigError, LRSweepError
-from lrsweep._secrets import mask, reveal
+from lrsweep._secrets import mask, remember_all, reveal
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
 from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._progress import SweepProgress
@@ -217,7 +217,8 @@ class OptunaSweep:
         fixed = [f"{key}={value}" for key, value in space.fixed.items()]
         self._check_job_config(fixed)
         study_name, direction = self._study_name(), self._direction()
-        url = self.storage or default_storage()  # as the user sees it: its password masked
+        url = self.storage or default_storage()  # masked already, unless it came through an interpolation
+        remember_all(url)  # the jobs get the masked URL and reveal it from the environment
         sampler, n_trials = self._sampler(space)
         grace = self.grace_period or 2 * (self.heartbeat_interval or 0)
         stale = RetryStaleTrial(self.max_retry, grace)
@@ -235,6 +236,8 @@ class OptunaSweep:
             study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=self.pruner)
             ordinal = int(study.user_attrs.get("lrsweep.workers", 0))
             study.set_user_attr("lrsweep.workers", ordinal + 1)
+            # The largest budget any run of the study was given: `lrsweep check` flags more finished trials.
+            study.set_user_attr("lrsweep.n_trials", max(n_trials, int(study.user_attrs.get("lrsweep.n_trials", 0))))
             if ordinal:
                 study.sampler = self._sampler(space, ordinal)[0]
             if not study.trials:
@@ -262,7 +265,7 @@ class OptunaSweep:
             direction,
             self.config.trainer.objective,
         )
-        self._study, self._space, self._fixed, self._storage, self._runs = study, space, fixed, url, runs
+        self._study, self._space, self._fixed, self._storage, self._runs = study, space, fixed, mask(url), runs
         self._lock, self._heartbeats = lock, heartbeats
         status = "FAILED"
         progress = SweepProgress(study_name, n_trials, counts[0], int(self.config.trainer.epochs))

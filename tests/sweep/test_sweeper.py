@@ -321,3 +321,55 @@ def test_parallel_sweep_on_a_database_server(tmp_path, database_url):
     runs = {int(r.data.tags["optuna.trial_number"]): r for r in child_runs(tmp_path, "constant")}
     assert sorted(runs) == [0, 1, 2]
     assert all(runs[t.number].info.run_id == t.user_attrs["mlflow_run_id"] for t in trials)
+
+
+@pytest.mark.parametrize(
+    "launcher",
+    [
+        ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"),
+        ("hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10"),
+    ],
+    ids=["joblib", "submitit_local"],
+)
+def test_trials_through_another_hydra_launcher(tmp_path, launcher):
+    done = lrsweep(
+        "+sweep=constant",
+        "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.n_jobs=2",
+        "trainer.epochs=2",
+        *launcher,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    trials = study(tmp_path, "constant").trials
+    assert len(trials) == 4 and all(t.state in DONE for t in trials)
+    assert_study_and_mlflow_agree(tmp_path, "constant")
+    check = subprocess.run(
+        [LRSWEEP, "check", "--study", "constant"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert check.returncode == 0 and "consistent" in check.stdout, check.stdout + check.stderr
+
+
+def test_check_finds_every_disagreement_between_the_study_and_mlflow(tmp_path):
+    done = lrsweep("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [LRSWEEP, "check", "--study", "constant"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+
+    clean = check()
+    assert clean.returncode == 0 and clean.stdout.strip().endswith("3 MLflow runs: consistent"), clean.stdout
+    client, trials = mlflow(tmp_path), study(tmp_path, "constant").trials
+    run_ids = [t.user_attrs["mlflow_run_id"] for t in trials]
+    client.set_tag(run_ids[0], "optuna.state", "PRUNED")
+    client.delete_run(run_ids[1])
+    client.log_metric(run_ids[2], "optuna.value", 0.123, step=1)
+    tampered = check()
+    assert tampered.returncode == 1
+    lines = [line.strip() for line in tampered.stdout.strip().splitlines()]
+    assert lines[0].endswith("2 MLflow runs: 3 problem(s)")
+    assert f"trial 0 (COMPLETE): run {run_ids[0]} is tagged optuna.state=PRUNED" in lines
+    assert "trial 1 (COMPLETE): 0 MLflow runs; expected exactly one" in lines
+    assert any(line.startswith(f"trial 2 (COMPLETE): run {run_ids[2]} has optuna.value=0.123") for line in lines)
