@@ -86,11 +86,15 @@ def check(url: str, name: str, env: dict[str, str]) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("kill_one", [False, True], ids=["all-live", "one-killed"])
-def test_four_workers_share_one_study_exactly(tmp_path, tracking_server, kill_one):
-    name = f"workers-{'killed' if kill_one else 'live'}"
+@pytest.mark.parametrize(
+    ("kind", "kill_one"),
+    [("postgresql", False), ("postgresql", True), ("mysql", False)],
+    ids=["postgresql-all-live", "postgresql-one-killed", "mariadb-all-live"],
+)
+def test_four_workers_share_one_study_exactly(tmp_path, tracking_server, kind, kill_one):
+    name = f"workers-{kind}-{'killed' if kill_one else 'live'}"
     env = {"MLFLOW_TRACKING_URI": tracking_server}
-    with fresh_database("postgresql") as (url, _):
+    with fresh_database(kind) as (url, _):
         args = (
             f"hydra.sweeper.storage={url}",
             f"hydra.sweeper.study_name={name}",
