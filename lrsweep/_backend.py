@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["backend_name", "device_description"]
+__all__ = ["backend_name", "device_description", "peak_memory"]
 
 
 def backend_name() -> str:
@@ -34,3 +34,36 @@ def device_description() -> str:
     except Exception:  # a backend that cannot describe its device still trains
         return "unknown"
     return "cpu"
+
+
+def peak_memory() -> dict[str, float]:
+    """This process's peak memory in MiB: ``host`` (max RSS) and, on an accelerator, ``device`` (the backend's
+    allocator peak: JAX ``peak_bytes_in_use``, TensorFlow ``get_memory_info()['peak']``, torch
+    ``max_memory_allocated``)."""
+    import resource
+    import sys
+
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    peak = {"host": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20}
+    backend = backend_name()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.local_devices()[0]
+            stats = device.memory_stats() if device.platform != "cpu" else None
+            if stats:
+                peak["device"] = stats.get("peak_bytes_in_use", 0) / 2**20
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            if tf.config.list_physical_devices("GPU"):
+                peak["device"] = tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                peak["device"] = torch.cuda.max_memory_allocated() / 2**20
+    except Exception:  # a backend that cannot tell still trains
+        pass
+    return peak

@@ -1,0 +1,236 @@
+"""Trial throughput: the same K-trial sweep run the naive way and lrsweep's way, side by side in one run.
+
+    python -m benchmarks.throughput [--trials 8] [--epochs 5] [--jobs 1] [--train-size N] [--val-size N] [--out F]
+
+1. **lrsweep**: ``lrsweep -m +sweep=FAMILY`` with ``n_trials=K`` and ``n_jobs`` warm workers (no pruning, no
+   MLflow, a fixed sampler seed), timed from the command's start to its exit.
+2. **naive**: the very configurations that sweep sampled, each in a fresh ``python`` process that imports Keras,
+   builds, compiles and runs plain ``model.fit`` (``benchmarks/_naive.py``), ``--jobs`` processes at a time.
+3. **JAX floor** (backend ``jax`` only): a hand-written jitted ``lax.scan`` epoch of the same CNN.
+
+It prints trials/hour for each path and their ratio, the steady-state seconds per epoch, the first trial's compile
+overhead (its first epoch minus a steady one), the peak memory per worker, and how far the two paths' objectives
+are apart (they train the same configurations from the same seed); ``--out`` writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "run"]
+
+BIN = Path(sys.executable).parent
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=8, help="trials per path (K)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--jobs", type=int, default=1, help="trials at a time, for both paths")
+    parser.add_argument("--family", default="exponential_decay", help="the sweep file (+sweep=FAMILY)")
+    parser.add_argument("--train-size", type=int, default=None, help="training images (default: all 60,000)")
+    parser.add_argument("--val-size", type=int, default=None, help="validation images (default: all 10,000)")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    overrides = [f"trainer.epochs={args.epochs}", f"trainer.batch_size={args.batch_size}"]
+    if args.train_size:
+        overrides.append(f"data.train_size={args.train_size}")
+    if args.val_size:
+        overrides.append(f"data.val_size={args.val_size}")
+    return overrides
+
+
+def _steady(seconds: list[list[float]]) -> float | None:
+    later = [s for trial in seconds for s in trial[1:]]
+    return statistics.median(later) if later else None
+
+
+def _path_figures(
+    wall_s: float, trials: int, seconds: list[list[float]], peaks: list[dict[str, float]]
+) -> dict[str, Any]:
+    steady = _steady(seconds)
+    first = seconds[0][0] if seconds and seconds[0] else None
+    return {
+        "wall_s": wall_s,
+        "trials_per_hour": 3600 * trials / wall_s,
+        "steady_epoch_s": steady,
+        "first_trial_compile_s": None if first is None or steady is None else first - steady,
+        "later_trials_first_epoch_over_steady": (
+            statistics.median(s[0] for s in seconds[1:]) / steady if len(seconds) > 1 and steady else None
+        ),
+        "peak_host_mib": max((p.get("host", 0.0) for p in peaks), default=None),
+        "peak_device_mib": max((p["device"] for p in peaks if "device" in p), default=None),
+    }
+
+
+def _lrsweep(args: argparse.Namespace, work: Path) -> tuple[float, list[Any]]:
+    """Run the sweep; its wall time and its trials (with the configs and timings the jobs recorded)."""
+    import optuna
+
+    storage = f"sqlite:///{work / 'bench.db'}"
+    command = [
+        str(BIN / "lrsweep"),
+        "-m",
+        f"+sweep={args.family}",
+        f"hydra.sweeper.n_trials={args.trials}",
+        f"hydra.sweeper.n_jobs={args.jobs}",
+        "hydra/sweeper/pruner=none",
+        "hydra.sweeper.enqueue=[]",
+        "hydra.sweeper.study_name=bench",
+        f"hydra.sweeper.storage={storage}",
+        "tracking=none",
+        "trainer.verbose=0",
+        *_overrides(args),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the lrsweep sweep failed:\n{done.stderr[-3000:]}")
+    trials = optuna.load_study(study_name="bench", storage=storage).trials
+    return wall, sorted(trials, key=lambda t: t.number)
+
+
+def _naive(args: argparse.Namespace, work: Path, schedules: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]]]:
+    """Each configuration in a fresh process, ``--jobs`` at a time; the wall time and each process's figures."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from lrsweep._paths import config_dir
+    from lrsweep.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(str(config_dir()), version_base="1.3"):
+        config = compose("config", overrides=_overrides(args))
+    base = {key: OmegaConf.to_container(config[key], resolve=True) for key in ("optimizer", "trainer", "data")}
+
+    def one(schedule: dict[str, Any]) -> dict[str, Any]:
+        spec = json.dumps({**base, "schedule": schedule})
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks._naive", spec], cwd=work, capture_output=True, text=True, env=_env()
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"a naive trial failed:\n{done.stderr[-3000:]}")
+        return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(one, schedules))
+    return time.perf_counter() - started, results
+
+
+def _env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+
+
+def _floor(args: argparse.Namespace) -> dict[str, float] | None:
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    from benchmarks._jax_floor import jax_floor
+    from lrsweep.data import load_fashion_mnist
+
+    data = load_fashion_mnist(train_size=args.train_size, val_size=args.val_size)
+    return jax_floor(data.x_train, data.y_train, batch_size=args.batch_size, epochs=max(args.epochs, 3))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import keras
+
+    from lrsweep._backend import backend_name, device_description
+
+    with tempfile.TemporaryDirectory(prefix="lrsweep-bench-") as folder:
+        work = Path(folder)
+        sweep_wall, trials = _lrsweep(args, work)
+        schedules = [t.user_attrs["schedule"] for t in trials]
+        naive_wall, naive = _naive(args, work, schedules)
+    ours = [t.value for t in trials]
+    theirs = [r["objective"] for r in naive]
+    figures: dict[str, Any] = {
+        "device": device_description(),
+        "backend": backend_name(),
+        "keras": keras.__version__,
+        "trials": args.trials,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "jobs": args.jobs,
+        "train_size": args.train_size,
+        "val_size": args.val_size,
+        "family": args.family,
+        "naive": _path_figures(
+            naive_wall, len(naive), [r["epoch_seconds"] for r in naive], [r["peak_memory"] for r in naive]
+        ),
+        "lrsweep": _path_figures(
+            sweep_wall,
+            len(trials),
+            [t.user_attrs.get("epoch_seconds", []) for t in trials],
+            [t.user_attrs.get("peak_memory", {}) for t in trials],
+        ),
+        "objectives": {"lrsweep": ours, "naive": theirs},
+        "max_objective_difference": max(abs(a - b) for a, b in zip(ours, theirs, strict=True)),
+        "jax_floor": _floor(args),
+    }
+    figures["ratio"] = figures["lrsweep"]["trials_per_hour"] / figures["naive"]["trials_per_hour"]
+    return figures
+
+
+def _table(figures: dict[str, Any]) -> str:
+    def cell(value: Any, unit: str = "") -> str:
+        return "-" if value is None else f"{value:.3g}{unit}" if isinstance(value, float) else str(value)
+
+    rows = [("path", "trials/hour", "steady s/epoch", "first-trial compile s", "peak host MiB", "peak device MiB")]
+    for name in ("naive", "lrsweep"):
+        f = figures[name]
+        rows.append(
+            (
+                name,
+                cell(f["trials_per_hour"]),
+                cell(f["steady_epoch_s"]),
+                cell(f["first_trial_compile_s"]),
+                cell(f["peak_host_mib"]),
+                cell(f["peak_device_mib"]),
+            )
+        )
+    if figures["jax_floor"]:
+        floor = figures["jax_floor"]
+        rows.append(("JAX floor", "-", cell(floor["steady_epoch_s"]), cell(floor["first_epoch_s"]), "-", "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in rows]
+    head = (
+        f"{figures['device']} · {figures['backend']} · K={figures['trials']} trials × {figures['epochs']} epochs · "
+        f"batch {figures['batch_size']} · {figures['jobs']} at a time"
+    )
+    tail = (
+        f"lrsweep / naive: {figures['ratio']:.2f}x trials/hour · "
+        f"objectives differ by at most {figures['max_objective_difference']:.4f}"
+    )
+    return "\n".join([head, *lines, tail])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    figures = run(args)
+    print(_table(figures))
+    if args.out is not None:
+        args.out.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The throughput benchmark as a CI smoke test: both paths run on tiny data and train to the same objectives."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_naive_and_lrsweep_paths_run_and_agree(tmp_path):
+    out = tmp_path / "throughput.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.throughput", "--trials", "2", "--epochs", "2"]
+        + ["--train-size", "256", "--val-size", "128", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["trials"] == 2 and figures["backend"] == "tensorflow"
+    for path in ("naive", "lrsweep"):
+        assert figures[path]["trials_per_hour"] > 0
+        assert figures[path]["steady_epoch_s"] > 0
+        assert figures[path]["peak_host_mib"] > 0
+    assert len(figures["objectives"]["naive"]) == len(figures["objectives"]["lrsweep"]) == 2
+    assert figures["max_objective_difference"] <= 1e-6, figures["objectives"]
+    assert figures["ratio"] == pytest.approx(
+        figures["lrsweep"]["trials_per_hour"] / figures["naive"]["trials_per_hour"]
+    )
+    assert "lrsweep / naive:" in done.stdout and "trials/hour" in done.stdout
