@@ -75,10 +75,15 @@ def compose_config() -> Compose:
 
 @pytest.fixture
 def fast(tmp_path: Path, data_dir: Path) -> list[str]:
-    """Overrides for a quick trial on the synthetic data (tracked in the default ``mlflow.db`` of tmp_path)."""
+    """Overrides for a quick trial on the synthetic data (tracked in the default ``mlflow.db`` of tmp_path).
+
+    Each trial builds its own model (``trainer.reuse=false``), so the LR recorder reads what the optimizer applies
+    at every step; ``tests/training/test_warm.py`` covers reused trials.
+    """
     return [
         f"data.data_dir={data_dir}",
         "trainer.epochs=2",
         f"trainer.batch_size={BATCH}",
         "trainer.verbose=0",
+        "trainer.reuse=false",
     ]

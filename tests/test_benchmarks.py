@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_naive_and_lrsweep_paths_run_and_agree(tmp_path):
     out = tmp_path / "throughput.json"
+    tiny = ["--trials", "2", "--epochs", "2", "--train-size", "256", "--val-size", "128"]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.throughput", "--trials", "2", "--epochs", "2"]
-        + ["--train-size", "256", "--val-size", "128", "--out", str(out)],
+        [sys.executable, "-m", "benchmarks.throughput", *tiny, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -29,6 +29,8 @@ class TrainerConfig:
 
     ``objective`` is the Keras log key whose value at the last epoch the trial returns (e.g. val_accuracy).
     ``verbose`` is ``auto`` (a progress bar on a terminal, one line per epoch otherwise) or Keras' 0, 1, 2.
+    ``reuse``: consecutive trials in one process share the compiled model (see :mod:`lrsweep.training._warm`).
+    ``steps_per_execution``: optimizer steps per compiled call in reused trials (Keras ``compile`` argument).
     """
 
     epochs: int = MISSING
@@ -36,6 +38,8 @@ class TrainerConfig:
     seed: int = MISSING
     objective: str = MISSING
     verbose: str = MISSING
+    reuse: bool = MISSING
+    steps_per_execution: int = MISSING
 
 
 @dataclass

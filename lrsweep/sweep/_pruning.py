@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,13 +35,25 @@ class OptunaPruning(keras.callbacks.Callback):
         self.on_epoch = on_epoch
         self.retry = retry or (lambda call, what: call())
 
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        # For throughput benchmarks: each epoch's wall time (the first includes compilation) and peak memory.
+        from lrsweep._backend import peak_memory
+
+        attrs = {"epoch_seconds": self.epoch_seconds, "peak_memory": peak_memory()}
+        self.retry(lambda: [self.trial.set_user_attr(k, v) for k, v in attrs.items()], "recording a trial")
+
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self.epoch_seconds: list[float] = []
         # What exports and reports need to rebuild the trial's LR: its run length.
         steps, epochs = int(self.params.get("steps") or 0), int(self.params.get("epochs") or 0)
         self.retry(lambda: self.trial.set_user_attr("steps_per_epoch", steps), "recording a trial")
         self.retry(lambda: self.trial.set_user_attr("epochs", epochs), "recording a trial")
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return

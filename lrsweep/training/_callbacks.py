@@ -11,7 +11,7 @@ import numpy as np
 
 from lrsweep.tracking import Metric, Tracker
 
-__all__ = ["EpochTracker", "LearningRateRecorder", "NaNGuard"]
+__all__ = ["EpochNaNGuard", "EpochTracker", "LearningRateRecorder", "NaNGuard", "TraceRecorder"]
 
 
 class LearningRateRecorder(keras.callbacks.Callback):
@@ -43,8 +43,32 @@ class LearningRateRecorder(keras.callbacks.Callback):
         return np.asarray(self.values, dtype=np.float32)
 
 
-class NaNGuard(keras.callbacks.Callback):
-    """Stop training at the first batch whose loss is NaN or infinite, and remember where."""
+class TraceRecorder(keras.callbacks.Callback):
+    """The LR of each step from the trace the optimizer reads it from (:class:`~lrsweep.training._warm.TraceSchedule`):
+    no per-step hook; ``drain()`` reads the optimizer's step count once and hands over the steps done since."""
+
+    def __init__(self, trace: np.ndarray) -> None:
+        super().__init__()
+        self.full = np.asarray(trace, dtype=np.float32)
+        self.done = 0
+        self._drained = 0
+
+    def drain(self) -> list[Metric]:
+        self.done = min(int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)), len(self.full))
+        start, self._drained = self._drained, self.done
+        return [("lr", float(self.full[step]), step) for step in range(start, self.done)]
+
+    @property
+    def values(self) -> list[float]:
+        return [float(v) for v in self.full[: self.done]]
+
+    @property
+    def trace(self) -> np.ndarray:
+        return self.full[: self.done]
+
+
+class EpochNaNGuard(keras.callbacks.Callback):
+    """Stop training after the first epoch whose loss is NaN or infinite (no per-step hook in the hot loop)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,6 +77,16 @@ class NaNGuard(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if self.reason is None and loss is not None and not math.isfinite(float(loss)):
+            self.reason = f"loss became {float(loss)} in epoch {epoch}"
+            self.model.stop_training = True
+
+
+class NaNGuard(EpochNaNGuard):
+    """Stop training at the first batch whose loss is NaN or infinite, and remember where."""
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
@@ -68,7 +102,7 @@ class EpochTracker(keras.callbacks.Callback):
     epoch history too (``history``), so the trial does not depend on Keras' own History object.
     """
 
-    def __init__(self, tracker: Tracker, recorder: LearningRateRecorder, guard: NaNGuard) -> None:
+    def __init__(self, tracker: Tracker, recorder: LearningRateRecorder | TraceRecorder, guard: EpochNaNGuard) -> None:
         super().__init__()
         self.tracker = tracker
         self.recorder = recorder

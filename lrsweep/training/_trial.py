@@ -164,17 +164,37 @@ def run_trial(
 
     from lrsweep._backend import backend_name, device_description
     from lrsweep.plotting import plot_lr
-    from lrsweep.training._callbacks import EpochTracker, LearningRateRecorder, NaNGuard
+    from lrsweep.training._callbacks import (
+        EpochNaNGuard,
+        EpochTracker,
+        LearningRateRecorder,
+        NaNGuard,
+        TraceRecorder,
+    )
 
     trainer = config.trainer
     steps_per_epoch = dataset.steps_per_epoch(trainer.batch_size)
     total_steps = steps_per_epoch * trainer.epochs
-    keras.utils.clear_session()  # trials run one after another in a sweep's process: start from a clean slate
-    keras.utils.set_random_seed(trainer.seed)
     built = schedule.build(total_steps)
-    optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
-    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    recorder: LearningRateRecorder | TraceRecorder
+    guard: EpochNaNGuard
+    if trainer.get("reuse", False) and schedule.kind != "metric":
+        # A warm trial: the process's compiled model, reset to this seed, fed this schedule's LR trace.
+        from lrsweep.training._warm import warm_session
+
+        trace = schedule.trace(steps_per_epoch, int(trainer.epochs))
+        session = warm_session(config, dataset, total_steps, _instantiate)
+        session.reset(int(trainer.seed), trace)
+        model, schedule_callbacks = session.model, []
+        recorder, guard = TraceRecorder(trace), EpochNaNGuard()
+    else:
+        keras.utils.clear_session()  # trials run one after another in a sweep's process: start from a clean slate
+        keras.utils.set_random_seed(trainer.seed)
+        optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
+        model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        schedule_callbacks = list(built.callbacks)
+        recorder, guard = LearningRateRecorder(), NaNGuard()
 
     params = flatten_params(config)
     params.update(
@@ -201,7 +221,6 @@ def run_trial(
     if built.keras_schedule is not None:
         tracker.log_dict(keras.optimizers.schedules.serialize(built.keras_schedule), "schedule.json")
 
-    recorder, guard = LearningRateRecorder(), NaNGuard()
     epochs = EpochTracker(tracker, recorder, guard)
     status, reason = "failed", None
     started = time.perf_counter()
@@ -212,7 +231,7 @@ def run_trial(
             batch_size=trainer.batch_size,
             epochs=trainer.epochs,
             validation_data=(dataset.x_val, dataset.y_val),
-            callbacks=[*built.callbacks, recorder, guard, epochs, *callbacks],
+            callbacks=[*schedule_callbacks, recorder, guard, epochs, *callbacks],
             verbose=_verbosity(str(trainer.verbose)),
         )
         if guard.reason is not None:

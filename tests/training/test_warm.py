@@ -1,0 +1,138 @@
+"""Warm trials: a process's later trials reuse the compiled model, give a fresh process's results, recompile
+nothing when the schedule changes, apply exactly the schedule's LR, and do not grow in memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from lrsweep.schedules import FAMILIES, lr_trace
+from lrsweep.training import _warm, run_trial
+from tests.conftest import BATCH, N_TRAIN
+from tests.training.test_trial import MOVING
+
+STEPS = -(-N_TRAIN // BATCH)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def warm(fast: list[str]) -> list[str]:
+    return [*(o for o in fast if not o.startswith("trainer.reuse")), "trainer.reuse=true", "tracking=none"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    _warm._session = None
+    yield
+    _warm._session = None
+
+
+class AppliedLR(keras.callbacks.Callback):
+    """What the optimizer's learning rate is before each step (the test's own reading, not lrsweep's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[float] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.values.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+@pytest.mark.parametrize("family", sorted(f for f in FAMILIES if FAMILIES[f].kind != "metric"))
+def test_a_warm_trial_applies_the_keras_schedule_at_every_step(family, compose_config, warm):
+    run_trial(compose_config("schedule=constant", extra=warm))  # the session exists: this trial is a later one
+    config = compose_config(f"schedule={family}", "trainer.epochs=3", *MOVING[family], extra=warm)
+    applied = AppliedLR()
+    result = run_trial(config, callbacks=[applied])
+    assert _warm._session[1].trials == 2
+    expected = lr_trace(config.schedule, STEPS, 3)
+    np.testing.assert_allclose(applied.values, expected, rtol=1e-6, atol=1e-10)
+    np.testing.assert_array_equal(result.lr, expected)  # what lrsweep logs as `lr`
+
+
+def test_changing_the_schedule_recompiles_nothing(compose_config, warm):
+    run_trial(compose_config("schedule=exponential_decay", extra=warm))
+    session = _warm._session[1]
+    model, function = session.model, session.model.train_function
+    traced = []
+    original = model.train_step
+    model.train_step = lambda data: (traced.append(1), original(data))[1]  # runs only while tracing a graph
+    for overrides in (
+        ("schedule=piecewise_constant", "schedule.boundaries=[3,6,9]", "schedule.values=[0.1,0.05,0.01,0.001]"),
+        ("schedule=cosine_decay", "schedule.decay_steps=10"),
+        ("schedule=step_decay",),
+        ("schedule=exponential_decay", "trainer.seed=3"),
+    ):
+        run_trial(compose_config(*overrides, extra=warm))
+    assert _warm._session[1] is session and session.trials == 5
+    assert model.train_function is function, "fit built a new train function"
+    assert traced == [], "the train step was traced again"
+
+
+def _trials_in_a_new_process(*trials: str) -> list[dict]:
+    """Run trials one after another in a fresh Python process; their histories."""
+    script = (
+        "import json, sys\n"
+        "from hydra import compose, initialize_config_dir\n"
+        "from lrsweep._paths import config_dir\n"
+        "from lrsweep.config import register_configs\n"
+        "from lrsweep.training import run_trial\n"
+        "register_configs()\n"
+        "out = []\n"
+        "for overrides in json.loads(sys.argv[1]):\n"
+        "    with initialize_config_dir(str(config_dir()), version_base='1.3'):\n"
+        "        config = compose('config', overrides=overrides)\n"
+        "    out.append(run_trial(config).history)\n"
+        "print(json.dumps(out))\n"
+    )
+    base = ["tracking=none", "trainer.epochs=2", f"trainer.batch_size={BATCH}", "trainer.verbose=0"]
+    overrides = [[*base, *trial.split()] for trial in trials]
+    done = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(overrides)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_warm_trials_equal_fresh_process_trials_for_the_same_seed():
+    trial = "schedule=exponential_decay schedule.initial_learning_rate=0.05 trainer.seed=7"
+    (fresh,) = _trials_in_a_new_process(trial)
+    (_, _, warm) = _trials_in_a_new_process(
+        "schedule=cosine_decay schedule.initial_learning_rate=0.2 trainer.seed=1", "schedule=step_decay", trial
+    )
+    assert warm == fresh  # every metric of every epoch, bit for bit
+    (rebuilt,) = _trials_in_a_new_process(f"{trial} trainer.reuse=false")
+    assert rebuilt == fresh  # and the same as a trial that builds its own model with the Keras schedule in it
+
+
+def _rss_mib() -> float:
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads this process's memory from /proc (Linux)")
+def test_fifty_warm_trials_do_not_grow_memory(compose_config, warm):
+    families = ["exponential_decay", "cosine_decay", "step_decay", "constant", "polynomial_decay"]
+    sizes = {}
+    for number in range(50):
+        config = compose_config(
+            f"schedule={families[number % 5]}", "trainer.epochs=1", f"trainer.seed={number}", extra=warm
+        )
+        run_trial(config)
+        if number + 1 in (5, 50):
+            sizes[number + 1] = _rss_mib()
+    assert _warm._session[1].trials == 50
+    assert sizes[50] <= 1.10 * sizes[5], sizes
