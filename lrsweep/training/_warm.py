@@ -75,6 +75,10 @@ class WarmSession:
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
+        # One step now builds and compiles what a model's first fit would (Keras' symbolic build on the JAX
+        # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike.
+        batch = int(config.trainer.batch_size)
+        self.model.train_on_batch(dataset.x_train[:batch], dataset.y_train[:batch])
         self.trials = 0
 
     def _fresh_model(self) -> Any:
