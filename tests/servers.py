@@ -72,16 +72,17 @@ def wait_for(condition: Any, timeout: float = 60.0, step: float = 0.5) -> Any:
         if value:
             return value
         time.sleep(step)
-    return None
+    return condition()
 
 
 @contextlib.contextmanager
-def mlflow_server(store: str, cwd: Path) -> Iterator[str]:
+def mlflow_server(store: str, cwd: Path, workers: int | None = None) -> Iterator[str]:
     """``mlflow server --backend-store-uri STORE`` on a free loopback port; yields its http:// URI."""
     port, log = free_port(), cwd / "mlflow-server.log"
+    command = [str(BIN / "mlflow"), "server", "--backend-store-uri", store, "--host", "127.0.0.1", "--port", str(port)]
     with open(log, "w") as output:
         server = subprocess.Popen(
-            [str(BIN / "mlflow"), "server", "--backend-store-uri", store, "--host", "127.0.0.1", "--port", str(port)],
+            [*command, *(["--workers", str(workers)] if workers else [])],
             cwd=cwd,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
 
-from tests.conftest import free_port
+from tests.servers import mlflow_server, wait_for
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = [
@@ -24,16 +22,6 @@ pytestmark = [
     ),
 ]
 BIN = Path(sys.executable).parent
-
-
-def wait_for(condition, timeout: float = 60.0, step: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return condition()
 
 
 @pytest.fixture
@@ -61,7 +49,7 @@ def browser(tmp_path):
 
 
 @pytest.fixture
-def mlflow_server(tmp_path):
+def swept_server(tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     done = subprocess.run(
         [str(BIN / "lrsweep"), "-m", "+sweep=constant", "hydra.sweeper.n_trials=2", "trainer.epochs=2"],
@@ -72,42 +60,14 @@ def mlflow_server(tmp_path):
         env=dict(os.environ),
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "mlflow"),
-            "server",
-            "--backend-store-uri",
-            store,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return True
-        except OSError:
-            return False
-
-    assert wait_for(healthy, timeout=120), "mlflow server did not start"
-    yield f"http://127.0.0.1:{port}", MlflowClient(store)
-    server.terminate()
-    server.wait(timeout=30)
+    with mlflow_server(store, tmp_path, workers=1) as url:
+        yield url, MlflowClient(store)
 
 
-def test_trial_runs_are_listed_and_the_lr_chart_renders(mlflow_server, browser, tmp_path):
+def test_trial_runs_are_listed_and_the_lr_chart_renders(swept_server, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    url, client = mlflow_server
+    url, client = swept_server
     experiment = client.get_experiment_by_name("constant")
     trials = client.search_runs([experiment.experiment_id], filter_string="tags.`lrsweep.role` = 'trial'")
     assert sorted(r.info.run_name for r in trials) == ["trial-0", "trial-1"]

@@ -48,7 +48,7 @@ class TraceSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return {"capacity": self.capacity}
 
 
-def _key(config: DictConfig, total_steps: int) -> str:
+def _key(config: DictConfig) -> str:
     """What must be equal for two trials to share a session: model, optimizer, data, batch size, backend."""
     plain = {group: OmegaConf.to_container(config[group], resolve=True) for group in ("model", "optimizer", "data")}
     plain["batch_size"] = int(config.trainer.batch_size)
@@ -108,7 +108,7 @@ _MIN_CAPACITY = 4096
 def warm_session(config: DictConfig, dataset: Any, total_steps: int, instantiate: Any) -> WarmSession:
     """This process's session for ``config`` (made on first use; another model/optimizer/data replaces it)."""
     global _session
-    key = _key(config, total_steps)
+    key = _key(config)
     if _session is not None and _session[0] == key and _session[1].schedule.capacity >= total_steps:
         return _session[1]
     _session = None

@@ -145,6 +145,15 @@ def test_four_workers_share_one_study_exactly(tmp_path, tracking_server, kind, k
         assert f"{N_TRIALS} COMPLETE or PRUNED" in verdict.stdout and "consistent" in verdict.stdout
 
 
+def take_down(database: str) -> None:
+    """The database refuses new connections and drops the open ones, as during a restart."""
+    execute(
+        "postgresql",
+        f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false",
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'",
+    )
+
+
 def test_a_database_outage_mid_sweep_is_waited_out(tmp_path):
     """The study's database refuses connections for a while (and drops the open ones): nothing is lost."""
     with fresh_database("postgresql") as (url, database):
@@ -158,11 +167,7 @@ def test_a_database_outage_mid_sweep_is_waited_out(tmp_path):
             "hydra/sweeper/pruner=none",
         )
         assert wait_for(lambda: training_trial(url, "constant"), timeout=300, step=0.2), "no trial started training"
-        execute(
-            "postgresql",
-            f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false",
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'",
-        )
+        take_down(database)
         time.sleep(8)
         execute("postgresql", f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS true")
         stdout, stderr = process.communicate(timeout=600)
@@ -184,11 +189,7 @@ def test_a_database_that_stays_down_ends_the_sweep_with_one_message(tmp_path):
             "hydra/sweeper/pruner=none",
         )
         assert wait_for(lambda: training_trial(url, "constant"), timeout=300, step=0.2), "no trial started training"
-        execute(
-            "postgresql",
-            f"ALTER DATABASE {database} WITH ALLOW_CONNECTIONS false",
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'",
-        )
+        take_down(database)
         try:
             _, stderr = process.communicate(timeout=300)
         finally:
