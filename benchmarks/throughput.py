@@ -1,11 +1,14 @@
 """Trial throughput: the same K-trial sweep run the naive way and lrsweep's way, side by side in one run.
 
-    python -m benchmarks.throughput [--trials 8] [--epochs 5] [--jobs 1] [--train-size N] [--val-size N] [--out F]
+    python -m benchmarks.throughput [--trials 8] [--epochs 5] [--jobs auto] [--naive-jobs 1]
+                                    [--train-size N] [--val-size N] [--out F]
 
-1. **lrsweep**: ``lrsweep -m +sweep=FAMILY`` with ``n_trials=K`` and ``n_jobs`` warm workers (no pruning, no
-   MLflow, a fixed sampler seed), timed from the command's start to its exit.
+1. **lrsweep**: ``lrsweep -m +sweep=FAMILY`` with ``n_trials=K`` and ``n_jobs=--jobs`` warm workers (``auto``: one
+   on a CPU, several per GPU; no pruning, no MLflow, a fixed sampler seed), timed from the command's start to its
+   exit.
 2. **naive**: the very configurations that sweep sampled, each in a fresh ``python`` process that imports Keras,
-   builds, compiles and runs plain ``model.fit`` (``benchmarks/_naive.py``), ``--jobs`` processes at a time.
+   builds, compiles and runs plain ``model.fit`` (``benchmarks/_naive.py``), ``--naive-jobs`` processes at a time
+   (several share the GPUs as lrsweep's workers do: pinned round-robin, with the same memory limits).
 3. **JAX floor** (backend ``jax`` only): a hand-written jitted ``lax.scan`` epoch of the same CNN.
 
 It prints trials/hour for each path and their ratio, the steady-state seconds per epoch, the first trial's compile
@@ -37,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--trials", type=int, default=8, help="trials per path (K)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--jobs", type=int, default=1, help="trials at a time, for both paths")
+    parser.add_argument("--jobs", default="auto", help="lrsweep's hydra.sweeper.n_jobs: an int or auto")
+    parser.add_argument("--naive-jobs", type=int, default=1, help="naive processes at a time")
     parser.add_argument("--family", default="exponential_decay", help="the sweep file (+sweep=FAMILY)")
     parser.add_argument("--train-size", type=int, default=None, help="training images (default: all 60,000)")
     parser.add_argument("--val-size", type=int, default=None, help="validation images (default: all 10,000)")
@@ -118,24 +122,43 @@ def _naive(args: argparse.Namespace, work: Path, schedules: list[dict[str, Any]]
         config = compose("config", overrides=_overrides(args))
     base = {key: OmegaConf.to_container(config[key], resolve=True) for key in ("optimizer", "trainer", "data")}
 
-    def one(schedule: dict[str, Any]) -> dict[str, Any]:
-        spec = json.dumps({**base, "schedule": schedule})
+    environments = _naive_environments(args.naive_jobs)
+
+    def one(index: int) -> dict[str, Any]:
+        spec = json.dumps({**base, "schedule": schedules[index]})
+        env = _env(environments[index % len(environments)])
         done = subprocess.run(
-            [sys.executable, "-m", "benchmarks._naive", spec], cwd=work, capture_output=True, text=True, env=_env()
+            [sys.executable, "-m", "benchmarks._naive", spec], cwd=work, capture_output=True, text=True, env=env
         )
         if done.returncode != 0:
             raise SystemExit(f"a naive trial failed:\n{done.stderr[-3000:]}")
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(one, schedules))
+    with ThreadPoolExecutor(args.naive_jobs) as pool:
+        results = list(pool.map(one, range(len(schedules))))
     return time.perf_counter() - started, results
 
 
-def _env() -> dict[str, str]:
+def _naive_environments(jobs: int) -> list[dict[str, str | None]]:
+    """Several naive processes at a time share the GPUs as lrsweep's workers do (one alone gets the defaults)."""
+    from lrsweep._backend import backend_name
+    from lrsweep.sweep._devices import visible_accelerators, worker_environments
+
+    if jobs == 1:
+        return [{}]
+    return worker_environments(jobs, visible_accelerators(), backend_name()) or [{}]
+
+
+def _env(changes: dict[str, str | None] | None = None) -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    for key, value in (changes or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
 
 
 def _floor(args: argparse.Namespace) -> dict[str, float] | None:
@@ -170,6 +193,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "jobs": args.jobs,
+        "lrsweep_workers": len({t.user_attrs.get("process") for t in trials}),
+        "naive_jobs": args.naive_jobs,
         "train_size": args.train_size,
         "val_size": args.val_size,
         "family": args.family,
@@ -214,7 +239,8 @@ def _table(figures: dict[str, Any]) -> str:
     lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in rows]
     head = (
         f"{figures['device']} · {figures['backend']} · K={figures['trials']} trials × {figures['epochs']} epochs · "
-        f"batch {figures['batch_size']} · {figures['jobs']} at a time"
+        f"batch {figures['batch_size']} · lrsweep: {figures['lrsweep_workers']} warm worker(s) "
+        f"(n_jobs={figures['jobs']}) · naive: {figures['naive_jobs']} process(es) at a time"
     )
     tail = (
         f"lrsweep / naive: {figures['ratio']:.2f}x trials/hour · "

@@ -12,7 +12,16 @@ def backend_name() -> str:
 
 
 def device_description() -> str:
-    """The accelerator trials run on, e.g. ``gpu:NVIDIA H100 80GB HBM3``, or ``cpu``."""
+    """The accelerator trials run on, e.g. ``gpu:NVIDIA H100 80GB HBM3``, or ``cpu``; a worker pinned to one GPU
+    of several adds its ``CUDA_VISIBLE_DEVICES``, e.g. ``gpu:NVIDIA H100 80GB HBM3 (CUDA_VISIBLE_DEVICES=1)``."""
+    import os
+
+    described = _device()
+    pinned = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return f"{described} (CUDA_VISIBLE_DEVICES={pinned})" if pinned and described.startswith("gpu") else described
+
+
+def _device() -> str:
     backend = backend_name()
     try:
         if backend == "jax":

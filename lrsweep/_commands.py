@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
-from lrsweep._errors import LRSweepError
+from lrsweep._errors import LRSweepError, report
 
 __all__ = ["SUBCOMMANDS", "run_subcommand"]
 
@@ -60,6 +59,5 @@ def run_subcommand(argv: Sequence[str]) -> int:
 
             print(write_report(arguments.study, arguments.storage, arguments.out, arguments.top).text())
     except LRSweepError as error:
-        print(f"lrsweep: error: {error}", file=sys.stderr)
-        return 2
+        return report(error)
     return 0

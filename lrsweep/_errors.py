@@ -16,6 +16,7 @@ __all__ = [
     "TrackingError",
     "TrialFailedError",
     "TrialPrunedError",
+    "report",
 ]
 
 
@@ -90,3 +91,11 @@ class TrackingError(LRSweepError):
 
 # The errors that mean "fix the input": the command exits with 2 (1 for a trial that failed while training).
 USAGE_ERRORS = (ConfigError, InvalidArgumentError, DatasetNotFoundError, DataFileError, StorageError, TrackingError)
+
+
+def report(error: LRSweepError) -> int:
+    """Print ``lrsweep: error: …`` on stderr; return the exit code: 2 for the user's input, 1 otherwise."""
+    import sys
+
+    print(f"lrsweep: error: {error}", file=sys.stderr)
+    return 2 if isinstance(error, USAGE_ERRORS) else 1

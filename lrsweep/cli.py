@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from lrsweep._errors import USAGE_ERRORS, ConfigError, LRSweepError, TrialPrunedError
+from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError, report
 from lrsweep._paths import config_dir
 
 __all__ = ["main"]
@@ -34,12 +34,15 @@ def run(config: DictConfig) -> float:
 
     try:
         result = run_trial(config, callbacks=trial_callbacks(config))
+    except TrialPrunedError:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # the sweep records the trial as pruned
+        sys.exit(1)
     except LRSweepError as error:
-        if not isinstance(error, TrialPrunedError):
-            print(f"lrsweep: error: {error}", file=sys.stderr)
+        code = report(error)
         if HydraConfig.get().mode == RunMode.MULTIRUN:
             raise  # Hydra records the job as failed, runs the others, and reports it at the end
-        sys.exit(2 if isinstance(error, USAGE_ERRORS) else 1)
+        sys.exit(code)
     if config.get("optuna") is not None and config.optuna.trial_number is not None:
         return result.objective  # a sweep's trial: the sweep reports it
     name = result.objective_name
@@ -66,8 +69,7 @@ def main() -> None:
     try:
         check_group_choices(sys.argv[1:], str(config_dir()))
     except ConfigError as error:
-        print(f"lrsweep: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(report(error))
     _trial()
 
 

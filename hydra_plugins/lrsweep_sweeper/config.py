@@ -98,7 +98,7 @@ class LRSweepSweeperConf:
     storage: str | None = None
     direction: str | None = None
     n_trials: int = 20
-    n_jobs: int = 1
+    n_jobs: Any = "auto"  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
     repeats: int = 1
     timeout: float | None = None
     max_failure_rate: float = 0.5

@@ -26,7 +26,7 @@ class LRSweepSweeper(Sweeper):
         self._impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: list[str]) -> Any:
-        from lrsweep._errors import USAGE_ERRORS, LRSweepError
+        from lrsweep._errors import LRSweepError, report
 
         try:
             return self._impl.sweep(arguments)
@@ -34,5 +34,4 @@ class LRSweepSweeper(Sweeper):
             # One line, as for a single run; HYDRA_FULL_ERROR=1 keeps Hydra's traceback.
             if os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
-            print(f"lrsweep: error: {error}", file=sys.stderr)
-            sys.exit(2 if isinstance(error, USAGE_ERRORS) else 1)
+            sys.exit(report(error))

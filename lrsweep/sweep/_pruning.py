@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,7 +44,11 @@ class OptunaPruning(keras.callbacks.Callback):
         # For throughput benchmarks: each epoch's wall time (the first includes compilation) and peak memory.
         from lrsweep._backend import peak_memory
 
-        attrs = {"epoch_seconds": self.epoch_seconds, "peak_memory": peak_memory()}
+        attrs = {
+            "epoch_seconds": self.epoch_seconds,
+            "peak_memory": peak_memory(),
+            "process": f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
+        }
         self.retry(lambda: [self.trial.set_user_attr(k, v) for k, v in attrs.items()], "recording a trial")
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +21,7 @@ from optuna.trial import TrialState
 
 from lrsweep._errors import LRSweepError, TrialPrunedError
 
-__all__ = ["InlineSlots", "LauncherSlots", "Outcome", "ProcessSlots", "outcome_of"]
+__all__ = ["InlineSlots", "LauncherSlots", "Outcome", "ProcessSlots", "outcome_of", "worker_pool"]
 
 
 @dataclass(frozen=True)
@@ -125,16 +125,21 @@ class ProcessSlots:
     Workers are started with ``spawn`` and keep their imports (Keras, the backend) between trials.
     """
 
-    def __init__(self, size: int, hydra_context: Any, config: Any, task_function: Any) -> None:
+    def __init__(
+        self,
+        size: int,
+        hydra_context: Any,
+        config: Any,
+        task_function: Any,
+        environments: Sequence[Mapping[str, str | None]] = (),
+    ) -> None:
         import cloudpickle
         from hydra.core.singleton import Singleton
 
         self.size = size
         # Hydra's singletons (ConfigStore, plugins, OmegaConf resolvers) travel with the job, as with joblib.
         self._context = cloudpickle.dumps((hydra_context, config, task_function, Singleton.get_state()))
-        self._pool = ProcessPoolExecutor(
-            size, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
-        )
+        self._pool = worker_pool(size, environments)
 
     def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]:
         return self._pool.submit(_worker_run, self._context, [list(job) for job in jobs], first_index)
@@ -144,6 +149,28 @@ class ProcessSlots:
 
     def close(self, cancel: bool = False) -> None:
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def worker_pool(size: int, environments: Sequence[Mapping[str, str | None]] = ()) -> ProcessPoolExecutor:
+    """``size`` fresh (``spawn``) processes; the i-th to start gets ``environments[i % len]`` applied first."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        size,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=([dict(e) for e in environments], context.Value("i", 0)),
+    )
+
+
+def _start_worker(environments: list[dict[str, str | None]], started: Any) -> None:
+    """A new worker takes the next environment in turn (its GPU and memory limit), before any backend starts."""
+    from lrsweep.sweep._devices import apply_environment
+
+    _die_with_parent()
+    if environments:
+        with started.get_lock():
+            ordinal, started.value = started.value, started.value + 1
+        apply_environment(environments[ordinal % len(environments)])
 
 
 def _die_with_parent() -> None:

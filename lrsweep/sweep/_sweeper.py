@@ -35,6 +35,7 @@ from optuna.trial import TrialState
 
 from lrsweep._errors import ConfigError, LRSweepError
 from lrsweep._secrets import mask, remember_all, reveal
+from lrsweep.sweep._devices import keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
 from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._progress import SweepProgress
@@ -81,7 +82,7 @@ class OptunaSweep:
         storage: str | None,
         direction: str | None,
         n_trials: int,
-        n_jobs: int,
+        n_jobs: int | str,
         repeats: int,
         timeout: float | None,
         max_failure_rate: float,
@@ -119,8 +120,8 @@ class OptunaSweep:
     def _check_settings(self) -> None:
         if self.n_trials < 1:
             raise ConfigError("hydra.sweeper.n_trials", self.n_trials, ">= 1")
-        if self.n_jobs < 1:
-            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, ">= 1")
+        if self.n_jobs != "auto" and not (type(self.n_jobs) is int and self.n_jobs >= 1):
+            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "an int >= 1 or auto")
         if self.repeats < 1:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
@@ -215,7 +216,12 @@ class OptunaSweep:
         self._check_settings()
         space = parse_space(_merge_arguments(self.params, arguments), self.conditional)
         fixed = [f"{key}={value}" for key, value in space.fixed.items()]
-        self._check_job_config(fixed)
+        environ = dict(os.environ)
+        accelerators = visible_accelerators() if self._own_workers() else []
+        if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
+            keep_off_accelerators()
+        job_config = self._check_job_config(fixed)
+        self._plan_workers(accelerators, job_config, environ)
         study_name, direction = self._study_name(), self._direction()
         url = self.storage or default_storage()  # masked already, unless it came through an interpolation
         remember_all(url)  # the jobs get the masked URL and reveal it from the environment
@@ -310,7 +316,7 @@ class OptunaSweep:
         except Exception as error:  # the storage or MLflow is gone: the trials are what matters
             log.warning("could not close the study's MLflow run: %s", error)
 
-    def _check_job_config(self, fixed: list[str]) -> None:
+    def _check_job_config(self, fixed: list[str]) -> DictConfig:
         """Compose one job's config and validate it, so bad input stops the sweep before any training."""
         from lrsweep.data import check_available
         from lrsweep.training import check_optimizer, validate
@@ -319,16 +325,51 @@ class OptunaSweep:
         validate(config)
         check_available(config.data)
         check_optimizer(config)
+        return config
+
+    def _own_workers(self) -> bool:
+        """Whether trials may run in this sweep's own worker processes (Hydra's basic launcher, not n_jobs=1)."""
+        from hydra._internal.core_plugins.basic_launcher import BasicLauncher
+
+        return isinstance(self.launcher, BasicLauncher) and self.n_jobs != 1
+
+    def _plan_workers(self, accelerators: list[Any], job_config: DictConfig, environ: dict[str, str]) -> None:
+        """Resolve ``n_jobs`` (``auto``: trials_per_device x GPUs, 1 without a GPU) and each worker's environment."""
+        from lrsweep._backend import backend_name
+        from lrsweep.sweep._devices import trials_per_device, worker_environments
+
+        self.jobs = self.n_jobs if type(self.n_jobs) is int else 1
+        self.environments: list[dict[str, str | None]] = []
+        if not accelerators:
+            return
+        if self.n_jobs == "auto":
+            from lrsweep.training._footprint import footprint_mib
+
+            footprint = footprint_mib(job_config)
+            cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            per_device = min(trials_per_device(gpu, footprint, cpus, len(accelerators)) for gpu in accelerators)
+            self.jobs = per_device * len(accelerators)
+            log.info(
+                "n_jobs=auto: %d trials at a time, %d on each of %d GPU(s) (%s, %d MiB free; about %.0f MiB per trial)",
+                self.jobs,
+                per_device,
+                len(accelerators),
+                accelerators[0].name,
+                accelerators[0].free_mib,
+                footprint,
+            )
+        self.environments = worker_environments(self.jobs, accelerators, backend_name(), environ)
 
     def _slots(self) -> Any:
         from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
         from lrsweep.sweep._slots import LauncherSlots, ProcessSlots
 
-        if self.n_jobs > 1 and isinstance(self.launcher, BasicLauncher):
-            return ProcessSlots(self.n_jobs, self.hydra_context, self.config, self.launcher.task_function)
-        if self.n_jobs > 1:  # joblib, submitit, ray, …: n_jobs trials per launch
-            return LauncherSlots(self.launcher, self.n_jobs)
+        launcher = self.launcher
+        if isinstance(launcher, BasicLauncher) and (self.jobs > 1 or self.environments):
+            return ProcessSlots(self.jobs, self.hydra_context, self.config, launcher.task_function, self.environments)
+        if self.jobs > 1:  # joblib, submitit, ray, …: n_jobs trials per launch
+            return LauncherSlots(self.launcher, self.jobs)
         return InlineSlots(self.launcher)
 
     def _poll_s(self) -> float:
@@ -348,7 +389,7 @@ class OptunaSweep:
         try:
             while True:
                 timed_out = self.timeout is not None and time.monotonic() - started > self.timeout
-                while len(running) < max(1, self.n_jobs) and not timed_out:
+                while len(running) < self.jobs and not timed_out:
                     trial = self._retry(lambda: self._claim(n_trials, progress), "asking for a trial")
                     if trial is None:
                         break
@@ -369,7 +410,7 @@ class OptunaSweep:
                         return
                     time.sleep(self._poll_s())  # other workers' trials cover the budget: see that they finish
                     continue
-                idle = len(running) < max(1, self.n_jobs)
+                idle = len(running) < self.jobs
                 finished, _ = wait(running, timeout=self._poll_s() if idle else None, return_when=FIRST_COMPLETED)
                 for future in finished:
                     trial, run_id = running.pop(future)

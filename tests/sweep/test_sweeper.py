@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -124,24 +125,32 @@ def assert_opens_in_optuna_dashboard(storage: str, name: str) -> None:
 
 
 def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
-    args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=6", "hydra/sweeper/pruner=none")
-    process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=20", "hydra/sweeper/pruner=none")
+    log = tmp_path / "sweep.log"
+    with open(log, "w") as output:
+        process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # wait until one trial is done and the next one has trained an epoch
+    # Wait until one trial is done and the next one is early in its 20 epochs: Ctrl-C then lands mid-training.
+    while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
         db = tmp_path / "lrsweep.db"
-        if db.exists():
-            with sqlite3.connect(db) as connection:
+        if not db.exists():
+            continue
+        try:
+            with contextlib.closing(sqlite3.connect(db)) as connection:
                 states = [s for (s,) in connection.execute("select state from trials")]
-                training = connection.execute(
+                epochs = connection.execute(
                     "select count(*) from trial_intermediate_values v join trials t on t.trial_id = v.trial_id "
                     "where t.state = 'RUNNING'"
                 ).fetchone()[0]
-            if states.count("COMPLETE") + states.count("PRUNED") >= 1 and training:
-                break
+        except sqlite3.OperationalError:  # the sweep is still creating Optuna's tables
+            continue
+        if states.count("COMPLETE") + states.count("PRUNED") >= 1 and 1 <= epochs <= 10:
+            break
+    assert process.poll() is None, "the sweep ended before it could be interrupted mid-trial"
     process.send_signal(signal.SIGINT)
     process.wait(timeout=120)
-    assert process.returncode != 0
+    assert process.returncode != 0, log.read_text()[-3000:]
     interrupted = study(tmp_path, "constant").trials
     assert interrupted[-1].state == optuna.trial.TrialState.FAIL
     assert interrupted[-1].user_attrs["fail_reason"] == "interrupted"
