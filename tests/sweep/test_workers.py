@@ -40,13 +40,17 @@ def load(url: str, name: str) -> optuna.Study:
 
 
 def _has_tables(url: str) -> bool:
-    """Whether a worker has made Optuna's tables (the test then reads them without racing to create them)."""
+    """Whether a worker has made Optuna's tables and stamped their version (Optuna's last step), so the test's
+    storage reads them without racing to create any (e.g. ``alembic_version``)."""
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         with engine.connect() as connection:
-            return "trials" in sqlalchemy.inspect(connection).get_table_names()
+            tables = sqlalchemy.inspect(connection).get_table_names()
+            if not {"trials", "alembic_version"} <= set(tables):
+                return False
+            return bool(connection.execute(sqlalchemy.text("SELECT count(*) FROM alembic_version")).scalar())
     finally:
         engine.dispose()
 
