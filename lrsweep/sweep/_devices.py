@@ -141,22 +141,14 @@ def apply_environment(changes: Mapping[str, str | None]) -> None:
         import jax
 
         jax.config.update("jax_platforms", changes["JAX_PLATFORMS"])
-    fraction = changes.get("LRSWEEP_TORCH_MEMORY_FRACTION")
-    if fraction is not None and _backend() == "torch":
+    fraction = changes.get("LRSWEEP_TORCH_MEMORY_FRACTION")  # set for the torch backend only
+    if fraction is not None:
         import torch
 
         if torch.cuda.is_available():
             torch.cuda.set_per_process_memory_fraction(float(fraction))
 
 
-def keep_off_accelerators() -> dict[str, str | None]:
-    """Hide the GPUs from this process (its workers use them); returns the changes made."""
-    changes: dict[str, str | None] = {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
-    apply_environment(changes)
-    return changes
-
-
-def _backend() -> str:
-    from lrsweep._backend import backend_name
-
-    return backend_name()
+def keep_off_accelerators() -> None:
+    """Hide the GPUs from this process (its workers use them)."""
+    apply_environment({"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"})
