@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from lrsweep._errors import ConfigError
+from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
 
@@ -59,53 +60,6 @@ def _preset(schedule: dict[str, Any], total_steps: int, header: str) -> str:
     return header + yaml.safe_dump(defaults, sort_keys=False) + "\n" + yaml.safe_dump(values, sort_keys=False)
 
 
-def _snippet(serialized: dict[str, Any], header: str) -> str:
-    """About ten lines that use ``schedule.json`` in ``model.compile``/``model.fit``."""
-    name = serialized.get("class_name", "")
-    compile_line = 'model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])'
-    if name == "keras.callbacks.LearningRateScheduler":
-        body = [
-            "import functools",
-            "import importlib",
-            "import json",
-            "",
-            "import keras",
-            "",
-            'spec = json.load(open("schedule.json"))',
-            'module, _, attribute = spec["function"].rpartition(".")',
-            'function = functools.partial(getattr(importlib.import_module(module), attribute), **spec["kwargs"])',
-            'optimizer = keras.optimizers.SGD(learning_rate=spec["initial_learning_rate"])',
-            compile_line,
-            "model.fit(x, y, callbacks=[keras.callbacks.LearningRateScheduler(function)])",
-        ]
-    elif name == "keras.callbacks.ReduceLROnPlateau":
-        body = [
-            "import json",
-            "",
-            "import keras",
-            "",
-            'spec = json.load(open("schedule.json"))',
-            'optimizer = keras.optimizers.SGD(learning_rate=spec["initial_learning_rate"])',
-            compile_line,
-            'plateau = keras.callbacks.ReduceLROnPlateau(**spec["config"])',
-            "model.fit(x, y, validation_data=(x_val, y_val), callbacks=[plateau])",
-        ]
-    else:
-        body = [
-            "import json",
-            "",
-            "import keras",
-            "",
-            "import lrsweep.schedules  # noqa: F401  (registers OneCycle and Cyclical with Keras)",
-            "",
-            'schedule = keras.optimizers.schedules.deserialize(json.load(open("schedule.json")))',
-            "optimizer = keras.optimizers.SGD(learning_rate=schedule)",
-            compile_line,
-            "model.fit(x, y)",
-        ]
-    return header + "\n".join(body) + "\n"
-
-
 def export_trial(study_name: str, storage: str | None, out: str | Path, trial_number: int | None = None) -> Exported:
     """Write the best (or ``trial_number``) trial's schedule under ``out``; log it to the study's MLflow run.
 
@@ -139,10 +93,25 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     serialized = serialize_schedule(schedule, total_steps)
     schedule_json = out / "schedule.json"
     schedule_json.write_text(json.dumps(serialized, indent=2) + "\n")
-    snippet = out / "use_schedule.py"
-    snippet.write_text(_snippet(serialized, header))
-    _log_to_mlflow(study, trial, [config, schedule_json, snippet])
-    return Exported(name, config, schedule_json, snippet, trial.number, float(trial.value))
+    module = out / "use_schedule.py"
+    module.write_text(snippet(serialized, _setup(study_name, trial)))
+    _log_to_mlflow(study, trial, [config, schedule_json, module])
+    return Exported(name, config, schedule_json, module, trial.number, float(trial.value))
+
+
+def _setup(study_name: str, trial: Any) -> TrialSetup:
+    """How the trial compiled and fit its model, from the user attrs its job recorded (older studies: SGD)."""
+    attrs = trial.user_attrs
+    known = {key: attrs[key] for key in ("optimizer", "loss", "metrics", "batch_size", "epochs") if key in attrs}
+    return TrialSetup(
+        study=study_name,
+        number=trial.number,
+        family=str(attrs.get("family", attrs["schedule"]["family"])),
+        objective=str(attrs.get("objective", "objective")),
+        value=float(trial.value),
+        steps_per_epoch=attrs.get("steps_per_epoch"),
+        **known,
+    )
 
 
 def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:

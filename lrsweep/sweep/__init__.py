@@ -27,7 +27,18 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
     retry = retrying(reference.storage or default_storage(), float(sweeper.get("storage_timeout", 600.0)))
     number = int(reference.trial_number)
     trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
-    attrs = {"schedule": OmegaConf.to_container(config.schedule, resolve=True), "family": str(config.schedule.family)}
+    from lrsweep.training import LOSS, METRICS
+
+    # What `lrsweep export` needs to compile and fit a model as this trial did.
+    attrs = {
+        "schedule": OmegaConf.to_container(config.schedule, resolve=True),
+        "family": str(config.schedule.family),
+        "optimizer": OmegaConf.to_container(config.optimizer, resolve=True),
+        "loss": LOSS,
+        "metrics": list(METRICS),
+        "batch_size": int(config.trainer.batch_size),
+        "objective": str(config.trainer.objective),
+    }
     if config.get("label"):
         attrs["label"] = str(config.label)
     retry(lambda: [trial.set_user_attr(key, value) for key, value in attrs.items()], "recording a trial")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lrsweep.training._compile import LOSS, METRICS
 from lrsweep.training._trial import OBJECTIVES, TrialResult, check_optimizer, flatten_params, run_trial, validate
 
-__all__ = ["OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]
+__all__ = ["LOSS", "METRICS", "OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]

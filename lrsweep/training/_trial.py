@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
+from lrsweep.training._compile import LOSS, METRICS
 
 __all__ = ["OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]
 
@@ -192,7 +193,7 @@ def run_trial(
         keras.utils.set_random_seed(trainer.seed)
         optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
         model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer, loss=LOSS, metrics=list(METRICS))
         schedule_callbacks = list(built.callbacks)
         recorder, guard = LearningRateRecorder(), NaNGuard()
 

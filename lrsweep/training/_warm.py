@@ -17,6 +17,8 @@ import keras
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from lrsweep.training._compile import LOSS, METRICS
+
 __all__ = ["TraceSchedule", "WarmSession", "warm_session"]
 
 
@@ -70,8 +72,8 @@ class WarmSession:
         self.model = self._fresh_model()
         self.model.compile(
             optimizer=self.optimizer,
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            loss=LOSS,
+            metrics=list(METRICS),
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
