@@ -45,8 +45,9 @@ sys.path.insert(0, sys.argv[1])
 from use_schedule import fit
 
 history = fit(model, x, y, callbacks=[Recorder()], validation_data=(x, y), verbose=0)
-print(json.dumps({"lr": Recorder.applied, "epochs": len(history.history["loss"]),
-                  "optimizer": type(model.optimizer).__name__, "momentum": model.optimizer.momentum, "loss": model.loss}))
+optimizer = model.optimizer
+print(json.dumps({"lr": Recorder.applied, "epochs": len(history.history["loss"]), "loss": model.loss,
+                  "optimizer": type(optimizer).__name__, "momentum": optimizer.momentum}))
 """
 
 
@@ -79,7 +80,7 @@ def every_family(tmp_path_factory, data_dir):
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_exported_module_trains_a_users_model_with_the_trials_lr(every_family, family, tmp_path):
-    work, study, trials, arrays = every_family
+    work, _, trials, arrays = every_family
     trial = trials[family]
     out = tmp_path / "export"
     export_trial("all_families", f"sqlite:///{work / 'lrsweep.db'}", out, trial.number)
