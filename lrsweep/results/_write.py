@@ -11,6 +11,7 @@ import pandas as pd
 
 from lrsweep._errors import TraceUnavailableError
 from lrsweep.results._report import (
+    beside_tutorial,
     family_summary,
     plot_best_by_family,
     plot_lr_traces,
@@ -72,8 +73,10 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
         trials = with_tutorial(trials)
     families = family_summary(trials, maximize=maximize)
     report = Report(trials, families)
+    tutorial = None
     if any(s.user_attrs.get("compare_with_tutorial") for s in studies.values()):
         report.notes.append(tutorial_margin(trials))
+        tutorial = beside_tutorial(trials)
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,5 +99,5 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     if curves:
         report.files.append(plot_val_curves(curves, objective, out / "objective_curves.png"))
     if len(families):
-        report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png"))
+        report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png", tutorial))
     return report

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["TUTORIAL_BEST", "TUTORIAL_VAL_ACCURACY"]
+import functools
+
+__all__ = ["TUTORIAL_BEST", "TUTORIAL_VAL_ACCURACY", "tutorial_family"]
 
 TUTORIAL_VAL_ACCURACY: dict[str, float] = {
     "constant": 0.8709,
@@ -16,3 +18,17 @@ TUTORIAL_VAL_ACCURACY: dict[str, float] = {
 """By the label of ``conf/tutorial/<label>.yaml``."""
 
 TUTORIAL_BEST = max(TUTORIAL_VAL_ACCURACY.items(), key=lambda item: item[1])
+
+
+@functools.cache
+def tutorial_family(label: str) -> str:
+    """The schedule family a tutorial setting uses, read from its ``conf/tutorial/<label>.yaml``."""
+    import yaml
+
+    from lrsweep._paths import config_dir
+
+    preset = yaml.safe_load((config_dir() / "tutorial" / f"{label}.yaml").read_text())
+    for entry in preset["defaults"]:
+        if isinstance(entry, dict) and "override /schedule" in entry:
+            return str(entry["override /schedule"])
+    raise ValueError(f"conf/tutorial/{label}.yaml names no schedule family")

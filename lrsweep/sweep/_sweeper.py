@@ -291,7 +291,7 @@ class OptunaSweep:
             lock.close()
             if runs is not None:
                 self._close_parent(runs, status)
-        self._summary(study, url, tracker)
+        self._summary(study, url, runs)
         return study
 
     def _study_runs(self, tracker: Any, study: Any, n_trials: int, direction: str, sampler: Any) -> Any:
@@ -530,7 +530,7 @@ class OptunaSweep:
         except Exception as error:  # e.g. the storage is down: its heartbeat stops, another worker fails it
             log.warning("could not mark trial %d failed (%s)", trial.number, str(error).splitlines()[0])
 
-    def _summary(self, study: Any, storage: str, tracker: Any) -> None:
+    def _summary(self, study: Any, storage: str, runs: Any) -> None:
         best = _best(study)
         lines = [f"study '{study.study_name}' · storage {mask(storage)}"]
         if best is not None:
@@ -538,8 +538,10 @@ class OptunaSweep:
             lines.append(f"best trial #{trial.number}: {self.config.trainer.objective} = {trial.value:.4f}")
             lines += [f"  {override}" for override in trial.user_attrs.get("overrides", [])]
         lines.append(f"optuna-dashboard {mask(storage)}")
-        if tracker is not None:
-            lines.append(f"mlflow ui --backend-store-uri {mask(tracker.tracking_uri)}")
+        if runs is not None:
+            from lrsweep.tracking import ui_lines
+
+            lines += ui_lines(runs.tracker.tracking_uri, runs.experiment_id)
         print("\n".join(lines))
 
 
