@@ -1,6 +1,6 @@
 # lrsweep — two commands on a fresh machine:
 #   make sweep   create .venv, install lrsweep and the dataset, run the main job
-#   make test    create .venv with the dev extras, run the test suite
+#   make test    create .venv with the dev extras and Chromium (for the MLflow UI test), run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # a 2-core CPU. Re-running it resumes the study (lrsweep.db) until n_trials are done.
 SWEEP_ARGS ?= +sweep=all_families hydra.sweeper.n_trials=25 trainer.epochs=3 data.train_size=10000 data.val_size=2000
 
-.PHONY: sweep test install dataset lint clean
+.PHONY: sweep test install dataset browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +34,22 @@ dataset: install
 	  $(BIN)/python -c "import keras; keras.datasets.fashion_mnist.load_data()"; \
 	fi
 
+# Chromium and its driver, for the MLflow UI test: Debian's packages where apt-get exists (else that test is skipped).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  echo "Chromium: found"; \
+	elif command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get update -q && \
+	     DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium chromium-driver; then \
+	  echo "Chromium: installed Debian's chromium and chromium-driver"; \
+	else \
+	  echo "Chromium: could not install chromium and chromium-driver; the MLflow UI test will be skipped"; \
+	fi
+
 sweep: dataset
 	$(BIN)/lrsweep -m $(SWEEP_ARGS) $(ARGS)
-	@echo "Open the runs with: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db"
+	@echo "(mlflow, optuna-dashboard and lrsweep are in $(BIN): source $(BIN)/activate first)"
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: install

@@ -76,13 +76,14 @@ def wait_for(condition: Any, timeout: float = 60.0, step: float = 0.5) -> Any:
 
 
 @contextlib.contextmanager
-def mlflow_server(store: str, cwd: Path, workers: int | None = None) -> Iterator[str]:
-    """``mlflow server --backend-store-uri STORE`` on a free loopback port; yields its http:// URI."""
-    port, log = free_port(), cwd / "mlflow-server.log"
-    command = [str(BIN / "mlflow"), "server", "--backend-store-uri", store, "--host", "127.0.0.1", "--port", str(port)]
+def mlflow_server(store: str, cwd: Path, workers: int | None = None, command: str = "server") -> Iterator[str]:
+    """``mlflow server --backend-store-uri STORE`` (or ``mlflow ui``, as a user starts it) on a free loopback port;
+    yields its http:// URI."""
+    port, log = free_port(), cwd / f"mlflow-{command}.log"
+    command_line = [str(BIN / "mlflow"), command, "--backend-store-uri", store, "--host", "127.0.0.1"]
     with open(log, "w") as output:
         server = subprocess.Popen(
-            [*command, *(["--workers", str(workers)] if workers else [])],
+            [*command_line, "--port", str(port), *(["--workers", str(workers)] if workers else [])],
             cwd=cwd,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from lrsweep._errors import ConfigError
+from lrsweep.results._runs import study_record
 from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
@@ -115,20 +116,12 @@ def _setup(study_name: str, trial: Any) -> TrialSetup:
 
 
 def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:
-    parent = study.user_attrs.get("mlflow_parent_run_id")
-    child = trial.user_attrs.get("mlflow_run_id")
-    if not parent or not child:
+    record, child = study_record(study), trial.user_attrs.get("mlflow_run_id")
+    if record is None or not child:
         return
-    from mlflow import MlflowClient
-
-    from lrsweep._secrets import reveal
-    from lrsweep.tracking import resolve_tracking_uri
-
-    client = MlflowClient(resolve_tracking_uri(reveal(study.user_attrs.get("mlflow_tracking_uri"))))
+    client = record.client
     for path in files:
-        client.log_artifact(parent, str(path), artifact_path="export")
-    for run in client.search_runs(
-        [client.get_run(parent).info.experiment_id], filter_string="tags.`lrsweep.best` = 'true'"
-    ):
+        client.log_artifact(record.parent_run_id, str(path), artifact_path="export")
+    for run in client.search_runs([record.experiment_id], filter_string="tags.`lrsweep.best` = 'true'"):
         client.set_tag(run.info.run_id, "lrsweep.best", "false")
     client.set_tag(child, "lrsweep.best", "true")

@@ -20,6 +20,7 @@ from lrsweep.results._report import (
     tutorial_margin,
     with_tutorial,
 )
+from lrsweep.results._runs import study_record
 from lrsweep.results._trials import load_study, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
@@ -33,6 +34,7 @@ class Report:
     families: pd.DataFrame
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    mlflow: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         """The tables as a person reads them in a terminal."""
@@ -45,7 +47,8 @@ class Report:
                 "Families",
                 self.families.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"),
             ]
-        return "\n".join([*parts, *self.notes, "", "Files:", *(f"  {p}" for p in self.files)])
+        runs = ["", "In the MLflow UI:", *(f"  {line}" for line in self.mlflow)] if self.mlflow else []
+        return "\n".join([*parts, *self.notes, "", "Files:", *(f"  {p}" for p in self.files), *runs])
 
 
 def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
@@ -77,6 +80,11 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     if any(s.user_attrs.get("compare_with_tutorial") for s in studies.values()):
         report.notes.append(tutorial_margin(trials))
         tutorial = beside_tutorial(trials)
+    for name, study in studies.items():
+        record = study_record(study)
+        if record is not None:
+            lines = record.ui_lines(f"the runs of '{name}'")
+            report.mlflow += [line for line in lines if line not in report.mlflow]  # one `mlflow ui` per store
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
