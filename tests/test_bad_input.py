@@ -34,6 +34,18 @@ CASES = {
     "train_size": (("data.train_size=0",), "`data.train_size` must be null or >= 1"),
     "momentum": (("optimizer.momentum=-1",), "optimizer (keras.optimizers.SGD): `momentum` must be a float between"),
     "tracking_uri": (("tracking.tracking_uri=bogus://x",), "`tracking.tracking_uri` must be a folder or a URI"),
+    "inf rate": (
+        ("schedule.initial_learning_rate=inf",),
+        "`schedule.initial_learning_rate` must be a finite number. Received: schedule.initial_learning_rate=inf",
+    ),
+    "nan value": (
+        (*SWEEP, "schedule=piecewise_constant", "schedule.boundaries=[10]", "schedule.values=[0.1,nan]"),
+        "`schedule.values` must be a list of finite numbers. Received: schedule.values=[0.1, nan]",
+    ),
+    "function signature": (
+        ("schedule=custom", "schedule.function=os.system"),
+        "`schedule.function` must be a function Keras can call as function(epoch, lr)",
+    ),
     # Unknown options of a config group, on a single run and in a sweep.
     "family": (("schedule=nope",), "`schedule` must be one of ['constant', 'cosine_decay',"),
     "optimizer": (("optimizer=rmsprob",), "`optimizer` must be one of ['adam', 'sgd']. Received: optimizer='rmsprob'"),
@@ -74,6 +86,10 @@ CASES = {
         "cannot connect to the study storage mysql+pymysql://root@127.0.0.1:1/study: (2003, \"Can't connect",
     ),
     "driver": ((*SWEEP, "hydra.sweeper.storage=oracle://x@db/study"), "needs the Python package 'oracledb'"),
+    "sqlite folder": (
+        (*SWEEP, "hydra.sweeper.storage=sqlite:////nonexistent/dir/x.db"),
+        "must be a SQLite file in an existing folder: /nonexistent/dir does not exist",
+    ),
     # The dataset.
     "data_dir": (("data.data_dir=/nonexistent",), "`data.data_dir` must be a folder holding the four Fashion-MNIST"),
     "data_dir in a sweep": ((*SWEEP, "data.data_dir=/nonexistent"), "`data.data_dir` must be a folder holding"),

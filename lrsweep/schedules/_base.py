@@ -66,6 +66,8 @@ class ScheduleParams:
             raise ConfigError(
                 "family", self.family, f"'{self.family_name()}' for this preset (pick a family with schedule=NAME)"
             )
+        for spec in dataclasses.fields(self):
+            _checks.finite(spec.name, getattr(self, spec.name))
         self.validate()
 
     def validate(self) -> None:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 from lrsweep._errors import ConfigError
+
+
+def finite(name: str, value: Any) -> None:
+    """A number (or each number of a list) is finite: no inf or nan learning rate, factor or step."""
+    numbers = value if isinstance(value, list | tuple) else [value]
+    for number in numbers:
+        if isinstance(number, float) and not math.isfinite(number):
+            allowed = "a list of finite numbers" if numbers is value else "a finite number"
+            raise ConfigError(name, list(value) if numbers is value else value, allowed)
 
 
 def positive(name: str, value: float) -> None:

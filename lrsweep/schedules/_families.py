@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -284,7 +285,20 @@ class CustomParams(EpochSchedule):
 
     def validate(self) -> None:
         super().validate()
-        import_function(self.function)
+        function = import_function(self.function)
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):  # some builtins have none: let the call decide
+            return
+        try:
+            signature.bind(0, 0.1, **self.kwargs)
+        except TypeError as error:
+            given = "".join(f", {key}=..." for key in self.kwargs)
+            raise ConfigError(
+                "function",
+                self.function,
+                f"a function Keras can call as function(epoch, lr{given}) (it says: {error})",
+            ) from None
 
     def epoch_function(self) -> Callable[[int, float], float]:
         return functools.partial(import_function(self.function), **self.kwargs)

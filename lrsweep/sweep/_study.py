@@ -67,6 +67,7 @@ def connect_storage(
     shown = mask(url)
     import sqlalchemy.exc
 
+    _check_sqlite_folder(real, field)
     try:
         return _rdb_storage(
             real,
@@ -88,6 +89,25 @@ def connect_storage(
     except sqlalchemy.exc.DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
         raise StorageError(f"cannot connect to the study storage {shown}: {mask(reason)}") from None
+
+
+def _check_sqlite_folder(url: str, field: str) -> None:
+    """A SQLite file can be created only in a folder that exists: say which folder, before anything is written."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # connect_storage says what a URL looks like
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    folder = Path(parsed.database).absolute().parent
+    if not folder.is_dir():
+        raise StorageError(
+            f"`{field}` must be a SQLite file in an existing folder: {folder} does not exist "
+            f"(create it, or name another). Received: {mask(url)}"
+        )
 
 
 def _rdb_storage(url: str, **settings: Any) -> Any:

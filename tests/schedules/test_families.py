@@ -396,3 +396,29 @@ def test_error_under_a_prefix_names_the_full_config_path():
 def test_family_field_must_match_the_parameter_class():
     with pytest.raises(ConfigError, match="`family` must be 'exponential_decay' for this preset"):
         FAMILIES["exponential_decay"](family="cosine_decay", initial_learning_rate=0.1, decay_steps=1, decay_rate=1)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_no_number_of_any_family_may_be_infinite_or_nan(family, compose_config):
+    from omegaconf import OmegaConf
+
+    preset = OmegaConf.to_container(compose_config(f"schedule={family}").schedule, resolve=True)
+    if family == "cosine_decay":
+        preset["warmup_target"] = 0.01  # a float field whose preset is null
+    numbers = [k for k, v in preset.items() if isinstance(v, float) or (isinstance(v, list) and v)]
+    assert numbers, f"{family} has no numeric parameter to check"
+    for key in numbers:
+        for bad in (math.inf, -math.inf, math.nan):
+            value = [*preset[key][:-1], bad] if isinstance(preset[key], list) else bad
+            with pytest.raises(ConfigError, match=rf"`{key}` must be a (list of )?finite number"):
+                from_config({**preset, key: value})
+
+
+def test_a_custom_function_must_take_epoch_and_lr_with_its_kwargs():
+    base = {"family": "custom", "initial_learning_rate": 0.01}
+    with pytest.raises(ConfigError, match=r"`function` must be a function Keras can call as function\(epoch, lr\)"):
+        from_config({**base, "function": "os.system"})
+    with pytest.raises(ConfigError, match=r"function\(epoch, lr, factor=\.\.\.\) \(it says: .*'factor'"):
+        from_config({**base, "function": "lrsweep.schedules.functions.divide_by_three", "kwargs": {"factor": 2}})
+    bound = {"initial_learning_rate": 0.1, "factor": 0.5, "drop_every": 2}
+    assert from_config({**base, "function": "lrsweep.schedules.functions.step_decay", "kwargs": bound})
