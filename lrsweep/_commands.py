@@ -48,6 +48,7 @@ def run_subcommand(argv: Sequence[str]) -> int:
             for path in (exported.config, exported.schedule_json, exported.snippet):
                 print(f"  {path}")
             print(f"retrain with: lrsweep --config-dir {arguments.out} schedule={exported.name}")
+            print(f"use it on your model: from use_schedule import fit; fit(model, x, y)  (in {arguments.out}/)")
         elif arguments.command == "check":
             from lrsweep.results import check_study
 
