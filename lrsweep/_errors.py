@@ -7,6 +7,7 @@ from typing import Any
 __all__ = [
     "USAGE_ERRORS",
     "ConfigError",
+    "DataError",
     "DataFileError",
     "DatasetNotFoundError",
     "InvalidArgumentError",
@@ -41,6 +42,15 @@ class ConfigError(LRSweepError, ValueError):
     def under(self, prefix: str) -> ConfigError:
         """The same error, with ``prefix.`` in front of the field name."""
         return ConfigError(f"{prefix}.{self.field}", self.value, self.allowed)
+
+
+class DataError(LRSweepError, ValueError):
+    """The data a ``data`` factory returned breaks the data contract (:mod:`lrsweep.data`); named like a
+    :class:`ConfigError`, with the field given in full (``data._target_``, ``data``)."""
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"`{field}` must be {allowed}. Received: {value}")
 
 
 class InvalidArgumentError(LRSweepError, ValueError):
@@ -90,7 +100,15 @@ class TrackingError(LRSweepError):
 
 
 # The errors that mean "fix the input": the command exits with 2 (1 for a trial that failed while training).
-USAGE_ERRORS = (ConfigError, InvalidArgumentError, DatasetNotFoundError, DataFileError, StorageError, TrackingError)
+USAGE_ERRORS = (
+    ConfigError,
+    DataError,
+    InvalidArgumentError,
+    DatasetNotFoundError,
+    DataFileError,
+    StorageError,
+    TrackingError,
+)
 
 
 def report(error: LRSweepError) -> int:

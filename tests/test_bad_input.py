@@ -30,7 +30,10 @@ CASES = {
         "`schedule.boundaries` must be strictly increasing. Received: schedule.boundaries=[100, 50]",
     ),
     "epochs": (("trainer.epochs=0",), "`trainer.epochs` must be >= 1. Received: trainer.epochs=0"),
-    "objective": (("trainer.objective=val_auc",), "`trainer.objective` must be one of ['val_accuracy',"),
+    "objective": (
+        ("trainer.objective=val_auc",),
+        "`trainer.objective` must be a key the run logs: one of ['loss', 'accuracy',",
+    ),
     "train_size": (("data.train_size=0",), "`data.train_size` must be null or >= 1"),
     "momentum": (("optimizer.momentum=-1",), "optimizer (keras.optimizers.SGD): `momentum` must be a float between"),
     "tracking_uri": (("tracking.tracking_uri=bogus://x",), "`tracking.tracking_uri` must be a folder or a URI"),

@@ -13,7 +13,10 @@ from omegaconf import MISSING
 
 __all__ = [
     "AdamConfig",
+    "ArraysConfig",
     "FashionMNISTConfig",
+    "ImageFolderConfig",
+    "KerasDatasetConfig",
     "LRSweepConfig",
     "MLflowTrackingConfig",
     "NoTrackingConfig",
@@ -37,6 +40,9 @@ class TrainerConfig:
     batch_size: int = MISSING
     seed: int = MISSING
     objective: str = MISSING
+    loss: Any = MISSING
+    metrics: list[Any] = MISSING
+    direction: str | None = None
     verbose: str = MISSING
     reuse: bool = MISSING
     steps_per_execution: int = MISSING
@@ -51,6 +57,45 @@ class FashionMNISTConfig:
     train_size: int | None = MISSING
     val_size: int | None = MISSING
     data_dir: str | None = MISSING
+
+
+@dataclass
+class ArraysConfig:
+    """NumPy arrays from an ``.npz`` file (``lrsweep.data.load_arrays``)."""
+
+    _target_: str = "lrsweep.data.load_arrays"
+    path: str = MISSING
+    validation_split: float | None = None
+    normalize: bool = False
+    train_size: int | None = None
+    val_size: int | None = None
+    num_classes: int | None = None
+
+
+@dataclass
+class ImageFolderConfig:
+    """Images in class sub-folders (``lrsweep.data.load_image_folder``)."""
+
+    _target_: str = "lrsweep.data.load_image_folder"
+    path: str = MISSING
+    image_size: list[int] = field(default_factory=lambda: [64, 64])
+    color_mode: str = "rgb"
+    validation_split: float = 0.2
+    seed: int = 0
+    normalize: bool = True
+    train_size: int | None = None
+    val_size: int | None = None
+
+
+@dataclass
+class KerasDatasetConfig:
+    """An image set of ``keras.datasets`` (``lrsweep.data.load_keras_dataset``)."""
+
+    _target_: str = "lrsweep.data.load_keras_dataset"
+    name: str = MISSING
+    normalize: bool = True
+    train_size: int | None = None
+    val_size: int | None = None
 
 
 @dataclass

@@ -11,7 +11,10 @@ from hydra.core.config_store import ConfigStore
 
 from lrsweep.config._schema import (
     AdamConfig,
+    ArraysConfig,
     FashionMNISTConfig,
+    ImageFolderConfig,
+    KerasDatasetConfig,
     LRSweepConfig,
     MLflowTrackingConfig,
     NoTrackingConfig,
@@ -22,7 +25,12 @@ from lrsweep.schedules import FAMILIES
 
 _GROUPS: dict[str, dict[str, type]] = {
     "optimizer": {"sgd": SGDConfig, "adam": AdamConfig},
-    "data": {"fashion_mnist": FashionMNISTConfig},
+    "data": {
+        "fashion_mnist": FashionMNISTConfig,
+        "arrays": ArraysConfig,
+        "image_folder": ImageFolderConfig,
+        "keras_dataset": KerasDatasetConfig,
+    },
     "trainer": {"default": TrainerConfig},
     "tracking": {"mlflow": MLflowTrackingConfig, "none": NoTrackingConfig},
 }

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lrsweep._errors import ConfigError, DatasetNotFoundError
+from lrsweep.data._dataset import Dataset
 from lrsweep.data._idx import idx_shape, read_idx
 
 __all__ = [
     "FILES",
-    "Dataset",
     "candidate_dirs",
     "check_available",
     "find_fashion_mnist",
@@ -38,25 +37,6 @@ INSTALL_HINT = (
     "Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or put the four files "
     f"({', '.join(FILES.values())}) in a folder and set LRSWEEP_DATA_DIR to it."
 )
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Images as float32 ``(N, 28, 28, 1)``, integer labels, and where they came from."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    num_classes: int
-    source: str
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-    def steps_per_epoch(self, batch_size: int) -> int:
-        return -(-len(self.x_train) // batch_size)
 
 
 def candidate_dirs(data_dir: str | Path | None = None) -> list[Path]:
@@ -145,6 +125,7 @@ def load_fashion_mnist(
         y_val=arrays["y_val"][:n_val].astype(np.int32),
         num_classes=10,
         source=source,
+        name="fashion_mnist",
     )
 
 

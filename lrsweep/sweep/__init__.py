@@ -29,13 +29,14 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
     trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
     from lrsweep.training import LOSS, METRICS
 
+    trainer = OmegaConf.to_container(config.trainer, resolve=True)
     # What `lrsweep export` needs to compile and fit a model as this trial did.
     attrs = {
         "schedule": OmegaConf.to_container(config.schedule, resolve=True),
         "family": str(config.schedule.family),
         "optimizer": OmegaConf.to_container(config.optimizer, resolve=True),
-        "loss": LOSS,
-        "metrics": list(METRICS),
+        "loss": trainer.get("loss", LOSS),
+        "metrics": trainer.get("metrics", list(METRICS)),
         "batch_size": int(config.trainer.batch_size),
         "objective": str(config.trainer.objective),
     }

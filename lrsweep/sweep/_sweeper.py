@@ -145,7 +145,10 @@ class OptunaSweep:
     def _direction(self) -> str:
         if self.direction is not None:
             return self.direction
-        return "maximize" if "accuracy" in str(self.config.trainer.objective) else "minimize"
+        from lrsweep.training import objective_direction
+
+        trainer = self.config.trainer
+        return objective_direction(str(trainer.objective), trainer.get("direction"))
 
     def _study_name(self) -> str:
         choices = self.config.hydra.runtime.choices
@@ -204,11 +207,17 @@ class OptunaSweep:
             return None, segments
         from lrsweep.data import train_images
 
-        images = train_images(self.config.data)
-        if images is None:
-            return None, segments
         trainer = self.config.trainer
-        return int(trainer.epochs) * -(-images // int(trainer.batch_size)), segments
+        images = train_images(self.config.data)
+        if images is not None:
+            return int(trainer.epochs) * -(-images // int(trainer.batch_size)), segments
+        if self.config.data.get("_target_") == "lrsweep.data.load_fashion_mnist":
+            return None, segments  # not downloaded yet
+        from lrsweep.training import trial_data
+        from lrsweep.training._trial import _instantiate
+
+        steps = trial_data(self.config.data, _instantiate).steps_per_epoch(int(trainer.batch_size))
+        return int(trainer.epochs) * steps, segments
 
     # ---------------------------------------------------------------------------------------------- sweep
 
@@ -319,11 +328,14 @@ class OptunaSweep:
     def _check_job_config(self, fixed: list[str]) -> DictConfig:
         """Compose one job's config and validate it, so bad input stops the sweep before any training."""
         from lrsweep.data import check_available
-        from lrsweep.training import check_optimizer, validate
+        from lrsweep.training import check_data, check_optimizer, validate
 
         config = self.hydra_context.config_loader.load_sweep_config(self.config, list(fixed))
         validate(config)
-        check_available(config.data)
+        if config.data.get("_target_") == "lrsweep.data.load_fashion_mnist":
+            check_available(config.data)  # the files, read: the trials load them
+        else:
+            check_data(config)  # the user's data, built once here (and kept for this process's trials)
         check_optimizer(config)
         return config
 

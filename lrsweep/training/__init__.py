@@ -1,8 +1,22 @@
-"""Training one trial: :func:`run_trial` and the callbacks it uses."""
+"""Training one trial: :func:`run_trial`, its data, how it compiles the model, and the callbacks it uses."""
 
 from __future__ import annotations
 
-from lrsweep.training._compile import LOSS, METRICS
-from lrsweep.training._trial import OBJECTIVES, TrialResult, check_optimizer, flatten_params, run_trial, validate
+from lrsweep.training._compile import LOSS, METRICS, compile_arguments, logged_keys, objective_direction
+from lrsweep.training._data import trial_data
+from lrsweep.training._trial import TrialResult, check_data, check_optimizer, flatten_params, run_trial, validate
 
-__all__ = ["LOSS", "METRICS", "OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]
+__all__ = [
+    "LOSS",
+    "METRICS",
+    "TrialResult",
+    "check_data",
+    "check_optimizer",
+    "compile_arguments",
+    "flatten_params",
+    "logged_keys",
+    "objective_direction",
+    "run_trial",
+    "trial_data",
+    "validate",
+]

@@ -1,11 +1,95 @@
-"""How a trial compiles its model: the loss and metrics (the optimizer and its schedule come from the config)."""
+"""How a trial compiles its model and what it returns: ``trainer.loss``, ``trainer.metrics``, ``trainer.objective``
+and the objective's direction.
+
+The loss and each metric are a Keras name (``"mse"``, ``"accuracy"``) or a node with ``_target_``
+(``{_target_: keras.metrics.AUC, name: auc}``). The objective is any key ``model.fit`` logs: ``loss``, a metric's
+name, or either with ``val_`` in front. Its direction is ``trainer.direction`` when set, else known from its name.
+"""
 
 from __future__ import annotations
 
-__all__ = ["LOSS", "METRICS"]
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from lrsweep._errors import ConfigError
+
+__all__ = ["LOSS", "METRICS", "check_objective", "compile_arguments", "logged_keys", "objective_direction"]
 
 LOSS = "sparse_categorical_crossentropy"
-"""The loss every trial compiles its model with (integer class labels, softmax outputs)."""
+"""The default loss: integer class labels, softmax outputs (the tutorial's)."""
 
 METRICS = ("accuracy",)
-"""The metrics every trial compiles its model with, besides the loss."""
+"""The default metrics, besides the loss."""
+
+# Words in a metric's name that say which way is better (Keras' metric names and their short forms).
+_MAXIMIZE = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score", "r2_score", "iou")
+_MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "mape", "msle", "crossentropy", "hinge", "divergence", "poisson")
+_DIRECTIONS = ("maximize", "minimize")
+
+
+def _plain(node: Any) -> Any:
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    if isinstance(node, DictConfig | ListConfig):
+        return OmegaConf.to_container(node, resolve=True)
+    return node
+
+
+def _build(node: Any, field: str, instantiate: Callable[..., Any] | None) -> Any:
+    node = _plain(node)
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Mapping) and "_target_" in node:
+        if instantiate is None:
+            from hydra.utils import instantiate as hydra_instantiate
+
+            return hydra_instantiate(node)
+        return instantiate(node, field)
+    raise ConfigError(field, node, "a Keras name (e.g. 'mse') or a node with _target_")
+
+
+def compile_arguments(trainer: Any, instantiate: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """``model.compile``'s ``loss`` and ``metrics`` from the ``trainer`` config."""
+    loss = _build(trainer.get("loss", LOSS), "trainer.loss", instantiate)
+    metrics = [_build(m, "trainer.metrics", instantiate) for m in _plain(trainer.get("metrics", list(METRICS)))]
+    return {"loss": loss, "metrics": metrics}
+
+
+def _metric_name(metric: Any) -> str:
+    if isinstance(metric, str):
+        return metric
+    return re.sub(r"_\d+$", "", str(getattr(metric, "name", type(metric).__name__)))  # auc_1: a second AUC()
+
+
+def logged_keys(metrics: Sequence[Any], validation: bool = True) -> list[str]:
+    """The keys ``model.fit`` logs for these compiled metrics: ``loss`` and each metric, and their ``val_``."""
+    keys = ["loss", *(_metric_name(m) for m in metrics)]
+    return keys + [f"val_{k}" for k in keys] if validation else keys
+
+
+def check_objective(trainer: Any, instantiate: Callable[..., Any] | None = None) -> str:
+    """The objective's direction; a :class:`ConfigError` for an objective the run will not log."""
+    keys = logged_keys(compile_arguments(trainer, instantiate)["metrics"])
+    objective = str(trainer.objective)
+    if objective not in keys:
+        raise ConfigError("trainer.objective", objective, f"a key the run logs: one of {keys}")
+    return objective_direction(objective, trainer.get("direction"))
+
+
+def objective_direction(objective: str, direction: str | None = None) -> str:
+    """``maximize`` or ``minimize``: ``direction`` when given, else from the objective's name (``val_auc`` →
+    maximize, ``val_mae`` → minimize); a :class:`ConfigError` asking for ``trainer.direction`` otherwise."""
+    if direction is not None:
+        if direction not in _DIRECTIONS:
+            raise ConfigError("trainer.direction", direction, f"null or one of {list(_DIRECTIONS)}")
+        return direction
+    words = set(re.split(r"[^a-z0-9]+", objective.lower().removeprefix("val_")))
+    name = objective.lower().removeprefix("val_")
+    if any(w in words or name.endswith(w) for w in _MINIMIZE):
+        return "minimize"
+    if any(w in words or name.endswith(w) for w in _MAXIMIZE):
+        return "maximize"
+    raise ConfigError(
+        "trainer.direction", None, f"set to maximize or minimize: lrsweep cannot tell which is better for {objective}"
+    )

@@ -28,14 +28,17 @@ def footprint_mib(config: DictConfig | Mapping[str, Any], dataset: Any = None) -
 
     config = _as_config(config)
     if dataset is None:
-        dataset = _instantiate(config.data, "data")
+        from lrsweep.training._data import trial_data
+
+        dataset = trial_data(config.data, _instantiate)
     model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
     outputs = sum(
         math.prod(int(d) for d in output.shape[1:] if d is not None)
         for layer in model.layers
         for output in keras.tree.flatten(layer.output)
     )
-    images = sum(int(a.nbytes) for a in (dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val))
+    arrays = [getattr(dataset, key, None) for key in ("x_train", "y_train", "x_val", "y_val")]
+    images = sum(int(a.nbytes) for a in arrays if a is not None)  # batches streamed from the host: none held
     weights = 4 * model.count_params() * _FLOAT
     activations = 3 * int(config.trainer.batch_size) * outputs * _FLOAT
     return CONTEXT_MIB + (images + weights + activations) / 2**20

@@ -15,12 +15,17 @@ from omegaconf import DictConfig, OmegaConf
 
 from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
-from lrsweep.training._compile import LOSS, METRICS
+from lrsweep.training._compile import check_objective, compile_arguments
 
-__all__ = ["OBJECTIVES", "TrialResult", "check_optimizer", "flatten_params", "run_trial", "validate"]
-
-OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
-"""The Keras log keys a trial can return: the compiled loss and accuracy, on training and validation data."""
+__all__ = [
+    "TrialResult",
+    "check_data",
+    "check_model_outputs",
+    "check_optimizer",
+    "flatten_params",
+    "run_trial",
+    "validate",
+]
 _VERBOSE = ("auto", "0", "1", "2")
 _UNTRACKED_GROUPS = ("tracking", "optuna", "hydra")
 
@@ -72,8 +77,7 @@ def validate(config: DictConfig | Mapping[str, Any]) -> ScheduleParams:
         raise ConfigError("trainer.epochs", trainer.epochs, ">= 1")
     if not trainer.batch_size >= 1:
         raise ConfigError("trainer.batch_size", trainer.batch_size, ">= 1")
-    if trainer.objective not in OBJECTIVES:
-        raise ConfigError("trainer.objective", trainer.objective, f"one of {list(OBJECTIVES)}")
+    check_objective(trainer, _instantiate)
     if str(trainer.verbose) not in _VERBOSE:
         raise ConfigError("trainer.verbose", trainer.verbose, f"one of {list(_VERBOSE)}")
     return params
@@ -125,6 +129,30 @@ def check_optimizer(config: DictConfig | Mapping[str, Any]) -> None:
     _instantiate(config.optimizer, "optimizer", learning_rate=0.01)
 
 
+def check_model_outputs(model: Any, dataset: Any) -> None:
+    """Class labels must fall within the model's outputs (a Dense(10) cannot score label 12)."""
+    classes = getattr(dataset, "num_classes", None)
+    shape = getattr(model, "output_shape", None)
+    if classes is None or not isinstance(shape, tuple) or not shape or not isinstance(shape[-1], int):
+        return
+    if shape[-1] > 1 and shape[-1] < classes:
+        from lrsweep._errors import DataError
+
+        raise DataError("data", f"class labels 0 to {classes - 1}", f"labels the model's {shape[-1]} outputs can score")
+
+
+def check_data(config: DictConfig | Mapping[str, Any]) -> Any:
+    """Build the config's data (kept for this process's trials) and the model once: the data honours the data
+    contract, its labels fit the model's outputs. Returns the data."""
+    from lrsweep.training._data import trial_data
+
+    config = _as_config(config)
+    dataset = trial_data(config.data, _instantiate)
+    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+    check_model_outputs(model, dataset)
+    return dataset
+
+
 def _verbosity(verbose: str) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
@@ -147,7 +175,8 @@ def run_trial(
     Args:
         config: the composed config (``conf/config.yaml``'s shape), an OmegaConf node or a plain dict.
         tracker: a :class:`~lrsweep.tracking.Tracker` to use instead of ``config.tracking``.
-        dataset: a :class:`~lrsweep.data.Dataset` to use instead of loading ``config.data``.
+        dataset: data to train on instead of ``config.data``: anything :func:`lrsweep.data.as_dataset` takes
+            (a :class:`~lrsweep.data.Dataset`, arrays, a ``(train, val)`` pair of ``tf.data``/``PyDataset``).
         callbacks: extra Keras callbacks (e.g. a pruning reporter).
 
     Raises:
@@ -159,7 +188,13 @@ def run_trial(
     if tracker is None:
         tracker = _instantiate(config.tracking, "tracking")
     if dataset is None:
-        dataset = _instantiate(config.data, "data")
+        from lrsweep.training._data import trial_data
+
+        dataset = trial_data(config.data, _instantiate)
+    else:
+        from lrsweep.data import as_dataset
+
+        dataset = as_dataset(dataset, field_name="dataset")
 
     import keras
 
@@ -193,7 +228,8 @@ def run_trial(
         keras.utils.set_random_seed(trainer.seed)
         optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
         model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-        model.compile(optimizer=optimizer, loss=LOSS, metrics=list(METRICS))
+        check_model_outputs(model, dataset)
+        model.compile(optimizer=optimizer, **compile_arguments(trainer, _instantiate))
         schedule_callbacks = list(built.callbacks)
         recorder, guard = LearningRateRecorder(), NaNGuard()
 
@@ -202,10 +238,11 @@ def run_trial(
         {
             "run.steps_per_epoch": str(steps_per_epoch),
             "run.total_steps": str(total_steps),
-            "run.train_images": str(len(dataset.x_train)),
-            "run.val_images": str(len(dataset.x_val)),
+            "data.name": dataset.name,
         }
     )
+    if hasattr(dataset, "x_train"):
+        params.update({"run.train_images": str(len(dataset.x_train)), "run.val_images": str(len(dataset.x_val))})
     family = schedule.family_name()
     tracker.start(
         run_name=family,
@@ -227,11 +264,8 @@ def run_trial(
     started = time.perf_counter()
     try:
         model.fit(
-            dataset.x_train,
-            dataset.y_train,
-            batch_size=trainer.batch_size,
+            **dataset.fit_arguments(int(trainer.batch_size)),
             epochs=trainer.epochs,
-            validation_data=(dataset.x_val, dataset.y_val),
             callbacks=[*schedule_callbacks, recorder, guard, epochs, *callbacks],
             verbose=_verbosity(str(trainer.verbose)),
         )

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep.training._compile import LOSS, METRICS
+from lrsweep.training._compile import compile_arguments
 
 __all__ = ["TraceSchedule", "WarmSession", "warm_session"]
 
@@ -54,6 +54,7 @@ def _key(config: DictConfig) -> str:
     """What must be equal for two trials to share a session: model, optimizer, data, batch size, backend."""
     plain = {group: OmegaConf.to_container(config[group], resolve=True) for group in ("model", "optimizer", "data")}
     plain["batch_size"] = int(config.trainer.batch_size)
+    plain["compile"] = {k: OmegaConf.to_container(config.trainer, resolve=True).get(k) for k in ("loss", "metrics")}
     plain["steps_per_execution"] = int(config.trainer.get("steps_per_execution", 1))
     plain["backend"] = keras.backend.backend()
     return json.dumps(plain, sort_keys=True, default=str)
@@ -72,15 +73,14 @@ class WarmSession:
         self.model = self._fresh_model()
         self.model.compile(
             optimizer=self.optimizer,
-            loss=LOSS,
-            metrics=list(METRICS),
+            **compile_arguments(config.trainer, instantiate),
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
         # One step now builds and compiles what a model's first fit would (Keras' symbolic build on the JAX
         # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike.
         batch = int(config.trainer.batch_size)
-        self.model.train_on_batch(dataset.x_train[:batch], dataset.y_train[:batch])
+        self.model.train_on_batch(*dataset.first_batch(batch))
         self.trials = 0
 
     def _fresh_model(self) -> Any:

@@ -156,7 +156,10 @@ def test_nan_loss_fails_the_trial_at_once_with_the_reason(compose_config, fast, 
         (["schedule=piecewise_constant", "schedule.values=[0.1]"], "`schedule.values` must be a list of 4 values"),
         (["schedule=custom", "schedule.function=nowhere.fn"], "`schedule.function` must be the dotted path"),
         (["trainer.epochs=0"], "`trainer.epochs` must be >= 1. Received: trainer.epochs=0"),
-        (["trainer.objective=val_acc"], "`trainer.objective` must be one of ['val_accuracy', 'val_loss'"),
+        (
+            ["trainer.objective=val_acc"],
+            "`trainer.objective` must be a key the run logs: one of ['loss', 'accuracy', 'val_loss'",
+        ),
     ],
 )
 def test_invalid_config_fails_before_data_or_tracking(compose_config, fast, tmp_path, overrides, message):
