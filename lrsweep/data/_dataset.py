@@ -18,8 +18,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -115,16 +117,21 @@ class Dataset:
     def first_batch(self, batch_size: int) -> tuple[Any, Any]:
         return self.x_train[:batch_size], self.y_train[:batch_size]
 
-    def describe(self) -> dict[str, Any]:
+    @functools.cached_property
+    def _digest(self) -> str:
         digest = hashlib.sha256()
         for key in _ARRAY_KEYS:
-            array = np.ascontiguousarray(getattr(self, key))
+            array = getattr(self, key)
             digest.update(f"{key}{array.shape}{array.dtype}".encode())
-            digest.update(array.tobytes()[: 1 << 24])  # the first 16 MiB of each: a digest, not a checksum
+            head = np.ascontiguousarray(array[: max(1, (1 << 24) // max(1, array[:1].nbytes))])
+            digest.update(head.tobytes())  # the first 16 MiB of each: a digest, not a checksum
+        return digest.hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "source": self.source,
-            "digest": digest.hexdigest()[:16],
+            "digest": self._digest,
             "train": [len(self.x_train), *self.input_shape],
             "val": [len(self.x_val), *self.input_shape],
             "targets": "class labels" if self.num_classes is not None else "values",
@@ -183,12 +190,8 @@ def _first(batches: Any) -> tuple[Any, Any]:
 def _is_stream(value: Any) -> bool:
     if hasattr(value, "element_spec"):  # tf.data.Dataset
         return True
-    try:
-        import keras
-
-        return isinstance(value, keras.utils.PyDataset)
-    except ImportError:  # pragma: no cover - keras is a dependency
-        return False
+    keras = sys.modules.get("keras")  # a PyDataset means Keras is imported: do not import it for arrays
+    return keras is not None and isinstance(value, keras.utils.PyDataset)
 
 
 def _stream_steps(train: Any, steps_per_epoch: int | None, field_name: str) -> tuple[int, bool]:

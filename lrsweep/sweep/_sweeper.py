@@ -145,10 +145,9 @@ class OptunaSweep:
     def _direction(self) -> str:
         if self.direction is not None:
             return self.direction
-        from lrsweep.training import objective_direction
+        from lrsweep.training import trainer_direction
 
-        trainer = self.config.trainer
-        return objective_direction(str(trainer.objective), trainer.get("direction"))
+        return trainer_direction(self.config.trainer)
 
     def _study_name(self) -> str:
         choices = self.config.hydra.runtime.choices

@@ -43,6 +43,9 @@ class Tracker(abc.ABC):
     def end(self, status: str) -> None:
         """Close the run; ``status`` is ``finished``, ``failed`` or ``killed``."""
 
+    def log_input(self, dataset: Mapping[str, Any]) -> None:  # noqa: B027  (optional: a no-op by default)
+        """Record the run's dataset: ``name``, ``source``, ``digest`` and shapes (``TrialData.describe()``)."""
+
     def describe(self) -> str:
         """A line saying where the run can be seen."""
         return ""

@@ -126,6 +126,25 @@ class MLflowTracker(Tracker):
     def log_text(self, text: str, path: str) -> None:
         self.client.log_text(self.run_id, text, path)
 
+    def log_input(self, dataset: Mapping[str, Any]) -> None:
+        """``mlflow.log_input``'s record: the dataset's name, digest, source and shapes, in the training context."""
+        import json
+
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        source = str(dataset.get("source", ""))
+        local = Path(source).exists()
+        record = Dataset(
+            name=str(dataset.get("name", "dataset")),
+            digest=str(dataset.get("digest", "")),
+            source_type="local" if local else "code",
+            source=json.dumps({"uri": source} if local else {"factory": source}),
+            schema=json.dumps({"targets": dataset.get("targets")}),
+            profile=json.dumps({k: dataset[k] for k in ("train", "val") if k in dataset}),
+        )
+        tags = [InputTag("mlflow.data.context", "training")]
+        self.client.log_inputs(self.run_id, datasets=[DatasetInput(record, tags)])
+
     def log_dict(self, data: Mapping[str, Any], path: str) -> None:
         self.client.log_dict(self.run_id, dict(data), path)
 

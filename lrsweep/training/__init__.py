@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from lrsweep.training._compile import LOSS, METRICS, compile_arguments, logged_keys, objective_direction
+from lrsweep.training._compile import (
+    LOSS,
+    METRICS,
+    compile_arguments,
+    logged_keys,
+    objective_direction,
+    trainer_direction,
+)
 from lrsweep.training._data import trial_data
 from lrsweep.training._trial import TrialResult, check_data, check_optimizer, flatten_params, run_trial, validate
 
@@ -17,6 +24,7 @@ __all__ = [
     "logged_keys",
     "objective_direction",
     "run_trial",
+    "trainer_direction",
     "trial_data",
     "validate",
 ]

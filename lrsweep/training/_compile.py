@@ -14,7 +14,15 @@ from typing import Any
 
 from lrsweep._errors import ConfigError
 
-__all__ = ["LOSS", "METRICS", "check_objective", "compile_arguments", "logged_keys", "objective_direction"]
+__all__ = [
+    "LOSS",
+    "METRICS",
+    "check_objective",
+    "compile_arguments",
+    "logged_keys",
+    "objective_direction",
+    "trainer_direction",
+]
 
 LOSS = "sparse_categorical_crossentropy"
 """The default loss: integer class labels, softmax outputs (the tutorial's)."""
@@ -68,13 +76,35 @@ def logged_keys(metrics: Sequence[Any], validation: bool = True) -> list[str]:
     return keys + [f"val_{k}" for k in keys] if validation else keys
 
 
-def check_objective(trainer: Any, instantiate: Callable[..., Any] | None = None) -> str:
-    """The objective's direction; a :class:`ConfigError` for an objective the run will not log."""
+def check_objective(trainer: Any, instantiate: Callable[..., Any] | None = None) -> None:
+    """A :class:`ConfigError` for an objective the run will not log, or a direction that is neither way."""
     keys = logged_keys(compile_arguments(trainer, instantiate)["metrics"])
     objective = str(trainer.objective)
     if objective not in keys:
         raise ConfigError("trainer.objective", objective, f"a key the run logs: one of {keys}")
-    return objective_direction(objective, trainer.get("direction"))
+    direction = trainer.get("direction")
+    if direction is not None and direction not in _DIRECTIONS:
+        raise ConfigError("trainer.direction", direction, f"null or one of {list(_DIRECTIONS)}")
+
+
+def trainer_direction(trainer: Any, instantiate: Callable[..., Any] | None = None) -> str:
+    """The direction of ``trainer.objective``: ``trainer.direction``, else from the objective's name or, for a
+    metric object named otherwise (``{_target_: keras.metrics.AUC, name: roc}``), its class."""
+    if trainer.get("direction") is not None:
+        return objective_direction(str(trainer.objective), trainer.direction)
+    name = str(trainer.objective).removeprefix("val_")
+    metrics = compile_arguments(trainer, instantiate)["metrics"]
+    classes = [_snake(type(m).__name__) for m in metrics if not isinstance(m, str) and _metric_name(m) == name]
+    for hint in [str(trainer.objective), *classes]:
+        try:
+            return objective_direction(hint)
+        except ConfigError:
+            continue
+    return objective_direction(str(trainer.objective))  # raises, naming the objective
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def objective_direction(objective: str, direction: str | None = None) -> str:
@@ -84,8 +114,8 @@ def objective_direction(objective: str, direction: str | None = None) -> str:
         if direction not in _DIRECTIONS:
             raise ConfigError("trainer.direction", direction, f"null or one of {list(_DIRECTIONS)}")
         return direction
-    words = set(re.split(r"[^a-z0-9]+", objective.lower().removeprefix("val_")))
     name = objective.lower().removeprefix("val_")
+    words = set(re.split(r"[^a-z0-9]+", name))
     if any(w in words or name.endswith(w) for w in _MINIMIZE):
         return "minimize"
     if any(w in words or name.endswith(w) for w in _MAXIMIZE):

@@ -256,6 +256,7 @@ def run_trial(
         },
     )
     tracker.log_text(OmegaConf.to_yaml(config, resolve=True), "config.yaml")
+    tracker.log_input(dataset.describe())
     if built.keras_schedule is not None:
         tracker.log_dict(keras.optimizers.schedules.serialize(built.keras_schedule), "schedule.json")
 

@@ -135,7 +135,9 @@ def test_fifty_warm_trials_do_not_grow_memory(compose_config, warm):
             f"schedule={families[number % 5]}", "trainer.epochs=1", f"trainer.seed={number}", extra=warm
         )
         run_trial(config)
-        if number + 1 in (5, 50):
+        if number + 1 in (10, 50):
             sizes[number + 1] = _rss_mib()
     assert _warm._session[1].trials == 50
-    assert sizes[50] <= 1.10 * sizes[5], sizes
+    # Measured from trial 10: the first two trials of each family fill the allocator's pools (the dataset is
+    # built once per process, so nothing larger hides them); the 40 trials after must not grow.
+    assert sizes[50] <= 1.10 * sizes[10], sizes
