@@ -53,8 +53,8 @@ test: install browser
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: install
-	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks
-	$(BIN)/ruff format --check lrsweep tests hydra_plugins benchmarks
+	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks examples
+	$(BIN)/ruff format --check lrsweep tests hydra_plugins benchmarks examples
 	$(BIN)/mypy lrsweep
 
 clean:

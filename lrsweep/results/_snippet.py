@@ -52,6 +52,16 @@ def _import_of(dotted: str) -> tuple[str, str]:
     return f"from {module} import {name}", name
 
 
+def _object(node: Any, imports: list[str]) -> str:
+    """Source for a loss or metric: a Keras name as it is, a ``_target_`` node as a constructor call."""
+    if isinstance(node, Mapping) and "_target_" in node:
+        imported, name = _import_of(str(node["_target_"]))
+        imports += [imported] if imported else []
+        arguments = ", ".join(f"{k}={_literal(v)}" for k, v in node.items() if k != "_target_")
+        return f"{name}({arguments})"
+    return _literal(node)
+
+
 def _optimizer_call(optimizer: Mapping[str, Any], learning_rate: str) -> tuple[str, str]:
     target = str(optimizer.get("_target_", "keras.optimizers.SGD"))
     imported, name = _import_of(target)
@@ -63,7 +73,7 @@ def _optimizer_call(optimizer: Mapping[str, Any], learning_rate: str) -> tuple[s
 
 def _fit_defaults(setup: TrialSetup) -> str:
     defaults = {"batch_size": setup.batch_size, "epochs": setup.epochs}
-    return ", ".join(f"{k!r}: {v}" for k, v in defaults.items() if v is not None)
+    return ", ".join(f"{_literal(k)}: {v}" for k, v in defaults.items() if v is not None)
 
 
 def _docstring(setup: TrialSetup, serialized: Mapping[str, Any]) -> list[str]:
@@ -120,7 +130,10 @@ def snippet(serialized: Mapping[str, Any], setup: TrialSetup) -> str:
         learning_rate = "schedule"
     imported, optimizer = _optimizer_call(setup.optimizer, learning_rate)
     local += [imported] if imported else []
-    imports = "\n\n".join("\n".join(group) for group in (stdlib, ["import keras"], [x for x in local if x]) if group)
+    loss = _object(setup.loss, local)
+    metrics = "[" + ", ".join(_object(m, local) for m in setup.metrics) + "]"
+    local = list(dict.fromkeys(x for x in local if x))
+    imports = "\n\n".join("\n".join(group) for group in (stdlib, ["import keras"], local) if group)
     lines = [
         header,
         *_docstring(setup, serialized),
@@ -132,7 +145,7 @@ def snippet(serialized: Mapping[str, Any], setup: TrialSetup) -> str:
         "",
         "def fit(model, x, y=None, callbacks=(), **kwargs):",
         f"    optimizer = {optimizer}",
-        f"    model.compile(optimizer=optimizer, loss={_literal(setup.loss)}, metrics={_literal(list(setup.metrics))})",
+        f"    model.compile(optimizer=optimizer, loss={loss}, metrics={metrics})",
         f"    kwargs = {{{_fit_defaults(setup)}, **kwargs}}",
         f"    return model.fit(x, y, callbacks={callbacks}, **kwargs)",
     ]
