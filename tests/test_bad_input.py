@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lrsweep.data import FILES
@@ -14,6 +15,7 @@ from tests.conftest import write_synthetic_fashion_mnist
 
 pytestmark = pytest.mark.slow
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
+ROOT = Path(__file__).resolve().parents[1]
 # What TensorFlow's C++ runtime prints on start-up, whatever the command (not lrsweep's output).
 _NOISE = ("I0000", "W0000", "E0000", "WARNING: All log messages")
 SWEEP = ("-m", "+sweep=constant")
@@ -98,6 +100,34 @@ CASES = {
     "data_dir in a sweep": ((*SWEEP, "data.data_dir=/nonexistent"), "`data.data_dir` must be a folder holding"),
     "truncated": (("data.data_dir={truncated}",), "truncated or corrupted"),
     "not idx": ((*SWEEP, "data.data_dir={foreign}"), "not an IDX file of unsigned bytes (bad magic number"),
+    # Your data (examples in tests/training/helpers.py, files written by the broken_data fixture).
+    "npz missing": (("data=arrays", "data.path=nope.npz"), "`data.path` must be an .npz file. Received: data.path="),
+    "npz lengths": (
+        (*SWEEP, "data=arrays", "data.path={mismatched}"),
+        "`data.path` must be an .npz whose inputs and targets have equal lengths (x_train of 40, y_train of 39)",
+    ),
+    "image folder": (
+        ("data=image_folder", "data.path={flat}"),
+        "`data.path` must be a folder with one sub-folder of images per class (it has 0 sub-folders)",
+    ),
+    "not data": (
+        (*SWEEP, "data=factory", "data._target_=tests.training.helpers.not_data"),
+        "`data._target_` must be a lrsweep.data.Dataset, ((x_train, y_train), (x_val, y_val)) arrays",
+    ),
+    "labels vs outputs": (
+        (
+            *SWEEP,
+            "data=factory",
+            "data._target_=tests.training.helpers.arrays_factory",
+            "+data.classes=12",
+            "model._target_=tests.training.helpers.ten_classes",
+        ),
+        "`data` must be labels the model's 10 outputs can score. Received: class labels 0 to 11",
+    ),
+    "objective not logged": (
+        (*SWEEP, "trainer.loss=mse", "trainer.metrics=[mae]", "trainer.objective=val_accuracy"),
+        "`trainer.objective` must be a key the run logs: one of ['loss', 'mae', 'val_loss', 'val_mae']",
+    ),
     # Results of a study that does not exist.
     "export": (("export", "--study", "nope"), "`--storage` must be an existing study storage"),
     "report": (("report", "--study", "nope"), "`--storage` must be an existing study storage"),
@@ -115,7 +145,12 @@ def broken_data(tmp_path_factory) -> dict[str, str]:
     import gzip
 
     (foreign / FILES["y_val"]).write_bytes(gzip.compress(b"<html>not found</html>"))
-    return {"truncated": str(truncated), "foreign": str(foreign)}
+    folder = tmp_path_factory.mktemp("arrays")
+    mismatched = folder / "mismatched.npz"
+    np.savez(mismatched, x_train=np.zeros((40, 3)), y_train=np.zeros(39), x_val=np.zeros((5, 3)), y_val=np.zeros(5))
+    flat = tmp_path_factory.mktemp("flat")
+    (flat / "a.png").write_bytes(b"")
+    return {"truncated": str(truncated), "foreign": str(foreign), "mismatched": str(mismatched), "flat": str(flat)}
 
 
 def test_the_table_has_at_least_twenty_distinct_inputs():
@@ -126,9 +161,8 @@ def test_the_table_has_at_least_twenty_distinct_inputs():
 def test_bad_input_is_named_in_one_or_two_lines_and_nothing_is_written(case, tmp_path, broken_data):
     args, message = CASES[case]
     args = tuple(arg.format(**broken_data) for arg in args)
-    done = subprocess.run(
-        [LRSWEEP, *args], cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=300
-    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the user-style factories of tests/training/helpers.py
+    done = subprocess.run([LRSWEEP, *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
     lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith(_NOISE)]
     assert done.returncode == 2, done.stderr[-2000:]
     assert 1 <= len(lines) <= 2, lines

@@ -90,6 +90,10 @@ def load_arrays(
         raise ConfigError("path", path, f"an .npz with arrays x_train and y_train (it has {names})")
     pair = next(((f"x_{s}", f"y_{s}") for s in ("val", "test") if f"x_{s}" in arrays and f"y_{s}" in arrays), None)
     x, y = arrays["x_train"], arrays["y_train"]
+    for x_key, y_key in (("x_train", "y_train"), pair or ("x_train", "y_train")):
+        if len(arrays[x_key]) != len(arrays[y_key]):
+            lengths = f"{x_key} of {len(arrays[x_key])}, {y_key} of {len(arrays[y_key])}"
+            raise ConfigError("path", path, f"an .npz whose inputs and targets have equal lengths ({lengths})")
     if validation_split is not None:
         if pair is not None:
             raise ConfigError("validation_split", validation_split, f"null: {path} has {pair[0]}, {pair[1]}")
@@ -98,9 +102,6 @@ def load_arrays(
         raise ConfigError("validation_split", None, f"a share in (0, 1): {path} has no x_val/y_val or x_test/y_test")
     else:
         parts = (x, y, arrays[pair[0]], arrays[pair[1]])
-    for split, (xs, ys) in (("train", parts[:2]), ("val", parts[2:])):
-        if len(xs) != len(ys):
-            raise ConfigError(f"path ({split})", f"{len(xs)} inputs, {len(ys)} targets", "arrays of equal length")
     return finish(
         parts,
         name=file.stem,

@@ -55,7 +55,7 @@ def test_npz_with_a_validation_split_and_float_targets(tmp_path):
     [
         ({"x_train": np.zeros((4, 2))}, None, "an .npz with arrays x_train and y_train (it has ['x_train'])"),
         ({"x_train": np.zeros((4, 2)), "y_train": np.zeros(4)}, None, "`validation_split` must be a share in (0, 1)"),
-        ({"x_train": np.zeros((4, 2)), "y_train": np.zeros(3)}, 0.5, "arrays of equal length"),
+        ({"x_train": np.zeros((4, 2)), "y_train": np.zeros(3)}, 0.5, "equal lengths (x_train of 4, y_train of 3)"),
         ({"x_train": np.zeros((4, 2)), "y_train": np.zeros(4)}, 1.5, "`validation_split` must be a share in (0, 1)"),
     ],
 )
