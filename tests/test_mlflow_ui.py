@@ -67,9 +67,48 @@ def swept(tmp_path):
 
 
 def body(browser) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return browser.find_element(By.TAG_NAME, "body").text
+    try:
+        return browser.find_element(By.TAG_NAME, "body").text
+    except StaleElementReferenceException:  # the page re-rendered as we read it
+        return ""
+
+
+def click(browser, xpath: str, timeout: float = 60.0) -> None:
+    """Click the first element at ``xpath``, finding it again while the UI re-renders it (React replaces rows
+    as the runs list loads: a stale or covered element is looked up anew)."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    def attempt() -> bool:
+        try:
+            found = browser.find_elements(By.XPATH, xpath)
+            if found:
+                found[0].click()
+                return True
+        except WebDriverException:
+            pass
+        return False
+
+    assert wait_for(attempt, timeout=timeout), f"nothing to click at {xpath}"
+
+
+STUDY_ROW = "//*[text()='constant']/ancestor::*[@role='row'][1]"
+EXPAND = f"{STUDY_ROW}//button[contains(@data-component-id, 'runnamecellrenderer')]"
+
+
+def show_trials(browser, names: tuple[str, ...]) -> bool:
+    """Expand the study's run until its trials are listed (a click lost to a re-render is repeated)."""
+    listed = lambda: all(name in body(browser) for name in names)  # noqa: E731
+    if wait_for(listed, timeout=5):  # expanded already
+        return True
+    for _ in range(3):
+        click(browser, EXPAND)
+        if wait_for(listed, timeout=20):
+            return True
+    return False
 
 
 def test_the_printed_url_opens_the_studys_runs(swept, browser, tmp_path):
@@ -91,21 +130,16 @@ def test_the_printed_url_opens_the_studys_runs(swept, browser, tmp_path):
         browser.save_screenshot(str(tmp_path / "home.png"))
 
         browser.get(f"{url}/{printed.group(2)}")
-        parent = wait_for(lambda: browser.find_elements(By.XPATH, "//*[text()='constant']/ancestor::*[@role='row'][1]"))
-        assert parent, "the study's parent run is not listed"
+        assert wait_for(lambda: browser.find_elements(By.XPATH, STUDY_ROW)), "the study's parent run is not listed"
         assert "Traces 0" not in body(browser) and "Runs" in body(browser)
-        parent[0].find_element(By.CSS_SELECTOR, "button[data-component-id*='runnamecellrenderer']").click()
         names = ("trial-0", "trial-1", "trial-2")
-        assert wait_for(lambda: all(name in body(browser) for name in names)), "the trials are not under the study"
+        assert show_trials(browser, names), "the trials are not under the study"
         browser.save_screenshot(str(tmp_path / "runs.png"))
 
         # Two trials side by side: tick them, then Compare (the parallel coordinates plot).
         for name in ("trial-0", "trial-1"):
-            row = browser.find_element(By.XPATH, f"//a[normalize-space(.)='{name}']/ancestor::*[@role='row'][1]")
-            row.find_element(By.CSS_SELECTOR, "input[type='checkbox']").click()
-        compare = [b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Compare"]
-        assert compare, "no Compare button once two trials are selected"
-        compare[0].click()
+            click(browser, f"//a[normalize-space(.)='{name}']/ancestor::*[@role='row'][1]//input[@type='checkbox']")
+        click(browser, "//button[normalize-space(.)='Compare']")
         assert wait_for(lambda: "Comparing 2 Runs" in body(browser)), "the comparison page did not open"
         assert wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "svg.main-svg")), "no comparison plot"
         text = body(browser)
@@ -115,21 +149,9 @@ def test_the_printed_url_opens_the_studys_runs(swept, browser, tmp_path):
 
         # A trial's page, reached from the runs list (the study's run may still be expanded from before).
         browser.get(f"{url}/{printed.group(2)}")
-        trial_link = (By.XPATH, "//a[normalize-space(.)='trial-2']")
-        link = wait_for(lambda: browser.find_elements(*trial_link), timeout=10)
-        if not link:
-            expand = (
-                By.XPATH,
-                "//*[text()='constant']/ancestor::*[@role='row'][1]"
-                "//button[contains(@data-component-id, 'runnamecellrenderer')]",
-            )
-            wait_for(lambda: browser.find_elements(*expand))[0].click()
-            link = wait_for(lambda: browser.find_elements(*trial_link))
-        link[0].click()
-        tab = wait_for(
-            lambda: [t for t in browser.find_elements(By.CSS_SELECTOR, "[role='tab']") if t.text == "Model metrics"]
-        )
-        tab[0].click()
+        assert show_trials(browser, ("trial-2",)), "the trials are not under the study"
+        click(browser, "//a[normalize-space(.)='trial-2']")
+        click(browser, "//*[@role='tab'][normalize-space(.)='Model metrics']")
         assert wait_for(lambda: "trial-2 (lr)" in body(browser)), "no lr chart on the trial's metrics page"
         assert browser.find_elements(By.CSS_SELECTOR, "svg.main-svg"), "the charts did not render"
         browser.save_screenshot(str(tmp_path / "lr_chart.png"))
