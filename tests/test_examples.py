@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,3 +100,38 @@ def test_a_users_module_in_the_working_directory_is_imported(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "val_accuracy" in done.stdout
+
+
+def test_a_sweep_on_an_image_folder_with_the_seed_cnn(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for index, name in enumerate(("circle", "square", "star")):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 60, size=(16, 16, 3), dtype=np.uint8)
+            pixels[4 * index : 4 * index + 4] = 220
+            Image.fromarray(pixels).save(tmp_path / "photos" / name / f"{i}.png")
+    done = run(
+        LRSWEEP,
+        "-m",
+        "+sweep=cosine_decay",
+        "data=image_folder",
+        f"data.path={tmp_path / 'photos'}",
+        "data.image_size=[16,16]",
+        "hydra.sweeper.n_trials=2",
+        "trainer.epochs=2",
+        "trainer.batch_size=8",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = optuna.load_study(study_name="cosine_decay", storage=f"sqlite:///{tmp_path / 'lrsweep.db'}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    total = 2 * 4  # 29 training images (80 %) in batches of 8, two epochs
+    assert all(t.user_attrs["steps_per_epoch"] == 4 for t in study.trials)
+    assert 1 <= study.trials[1].params["schedule.decay_steps_fraction"] * total <= total  # sized from the data
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_ = client.get_run(study.trials[1].user_attrs["mlflow_run_id"])
+    (logged,) = run_.inputs.dataset_inputs
+    assert logged.dataset.name == "photos" and '"train": [29, 16, 16, 3]' in logged.dataset.profile
+    assert run_.data.params["data.image_size"] == "[16, 16]"

@@ -106,6 +106,29 @@ def _trials_in_a_new_process(*trials: str) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture
+def user_npz(tmp_path) -> str:
+    """A user's classification arrays in an .npz (not images: a tabular model)."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 400)
+    x = (rng.normal(size=(400, 12)) + y[:, None]).astype(np.float32)
+    path = tmp_path / "tabular.npz"
+    np.savez(path, x_train=x[:320], y_train=y[:320], x_val=x[320:], y_val=y[320:])
+    return str(path)
+
+
+USER = "model._target_=tests.training.helpers.tiny_dense data=arrays data.path={}"
+
+
+@pytest.mark.slow
+def test_warm_trials_on_a_users_data_equal_fresh_process_trials(user_npz):
+    data = USER.format(user_npz)
+    trial = f"{data} schedule=exponential_decay schedule.initial_learning_rate=0.05 trainer.seed=7"
+    (fresh,) = _trials_in_a_new_process(trial)
+    (_, warm) = _trials_in_a_new_process(f"{data} schedule=cosine_decay trainer.seed=1", trial)
+    assert warm == fresh  # every metric of every epoch, bit for bit
+
+
 @pytest.mark.slow
 def test_warm_trials_equal_fresh_process_trials_for_the_same_seed():
     trial = "schedule=exponential_decay schedule.initial_learning_rate=0.05 trainer.seed=7"
@@ -127,12 +150,16 @@ def _rss_mib() -> float:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads this process's memory from /proc (Linux)")
-def test_fifty_warm_trials_do_not_grow_memory(compose_config, warm):
+@pytest.mark.parametrize("data", ["fashion_mnist", "users_npz"])
+def test_fifty_warm_trials_do_not_grow_memory(compose_config, warm, data, user_npz):
     families = ["exponential_decay", "cosine_decay", "step_decay", "constant", "polynomial_decay"]
+    own = USER.format(user_npz).split() if data == "users_npz" else []
+    if own:
+        warm = [o for o in warm if not o.startswith("data.")]  # the Fashion-MNIST folder
     sizes = {}
     for number in range(50):
         config = compose_config(
-            f"schedule={families[number % 5]}", "trainer.epochs=1", f"trainer.seed={number}", extra=warm
+            f"schedule={families[number % 5]}", "trainer.epochs=1", f"trainer.seed={number}", *own, extra=warm
         )
         run_trial(config)
         if number + 1 in (10, 50):
