@@ -43,8 +43,11 @@ CONTRACT = (
 class TrialData(Protocol):
     """What :func:`lrsweep.training.run_trial` needs of its data."""
 
-    name: str
-    source: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
 
     @property
     def input_shape(self) -> tuple[int, ...]: ...

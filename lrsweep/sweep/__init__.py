@@ -29,7 +29,7 @@ def trial_callbacks(config: DictConfig) -> list[Any]:
     trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
     from lrsweep.training import LOSS, METRICS
 
-    trainer = OmegaConf.to_container(config.trainer, resolve=True)
+    trainer: dict[str, Any] = OmegaConf.to_container(config.trainer, resolve=True)  # type: ignore[assignment]
     # What `lrsweep export` needs to compile and fit a model as this trial did.
     attrs = {
         "schedule": OmegaConf.to_container(config.schedule, resolve=True),

@@ -33,6 +33,7 @@ def trial_data(data: DictConfig, instantiate: Callable[..., Any]) -> Any:
     if key not in _built:
         _built.clear()  # a new dataset replaces the last: memory holds one
         node = OmegaConf.create(OmegaConf.to_container(data, resolve=False))
+        assert isinstance(node, DictConfig)
         lrsweep_keys = {k: node.pop(k) for k in LRSWEEP_DATA_KEYS if k in node}
         value = instantiate(node, "data")
         target = str(node.get("_target_", "data"))

@@ -54,7 +54,8 @@ def _key(config: DictConfig) -> str:
     """What must be equal for two trials to share a session: model, optimizer, data, batch size, backend."""
     plain = {group: OmegaConf.to_container(config[group], resolve=True) for group in ("model", "optimizer", "data")}
     plain["batch_size"] = int(config.trainer.batch_size)
-    plain["compile"] = {k: OmegaConf.to_container(config.trainer, resolve=True).get(k) for k in ("loss", "metrics")}
+    keys = [k for k in ("loss", "metrics") if k in config.trainer]
+    plain["compile"] = OmegaConf.to_container(OmegaConf.masked_copy(config.trainer, keys), resolve=True)
     plain["steps_per_execution"] = int(config.trainer.get("steps_per_execution", 1))
     plain["backend"] = keras.backend.backend()
     return json.dumps(plain, sort_keys=True, default=str)
