@@ -174,3 +174,30 @@ def test_a_factory_returning_something_else_is_named(compose_config):
     config = compose_config("data=factory", "data._target_=tests.training.helpers.not_data", extra=FAST)
     with pytest.raises(DataError, match=r"`data._target_` must be a lrsweep.data.Dataset, .* Received: a builtins.str"):
         check_data(config)
+
+
+def test_warm_trials_on_a_tf_data_pair(compose_config):
+    import tensorflow as tf
+
+    from lrsweep.data import as_dataset
+    from lrsweep.training import _warm
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(48, 5)).astype(np.float32), rng.integers(0, 3, 48)
+    data = as_dataset(
+        (
+            tf.data.Dataset.from_tensor_slices((x[:40], y[:40])).batch(8),
+            tf.data.Dataset.from_tensor_slices((x[40:], y[40:])).batch(8),
+        ),
+        num_classes=3,
+    )
+    fast = [o for o in FAST if not o.startswith("trainer.reuse")]
+    base = ["model._target_=tests.training.helpers.tiny_dense", "tracking=none", "trainer.reuse=true"]
+    _warm._session = None
+    try:
+        first = run_trial(compose_config(*base, "schedule=constant", extra=fast), dataset=data)
+        second = run_trial(compose_config(*base, "schedule=cosine_decay", extra=fast), dataset=data)
+        assert _warm._session[1].trials == 2
+    finally:
+        _warm._session = None
+    assert first.steps_per_epoch == second.steps_per_epoch == 5 and len(second.lr) == 10
