@@ -49,8 +49,12 @@ sweep: dataset
 	$(BIN)/lrsweep -m $(SWEEP_ARGS) $(ARGS)
 	@echo "(mlflow, optuna-dashboard and lrsweep are in $(BIN): source $(BIN)/activate first)"
 
+# The warm-trial, device-pinning and benchmark tests run again on JAX (CPU), the backend of the GPU hosts.
+JAX_TESTS ?= tests/training/test_warm.py tests/sweep/test_devices.py tests/test_benchmarks.py
+
 test: install browser
 	$(BIN)/python -m pytest $(ARGS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest $(JAX_TESTS) $(ARGS)
 
 lint: install
 	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks examples

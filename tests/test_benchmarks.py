@@ -27,13 +27,18 @@ def test_naive_and_lrsweep_paths_run_and_agree(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(out.read_text())
-    assert figures["trials"] == 2 and figures["backend"] == "tensorflow"
+    assert figures["trials"] == 2 and figures["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
     for path in ("naive", "lrsweep"):
         assert figures[path]["trials_per_hour"] > 0
         assert figures[path]["steady_epoch_s"] > 0
         assert figures[path]["peak_host_mib"] > 0
     assert len(figures["objectives"]["naive"]) == len(figures["objectives"]["lrsweep"]) == 2
-    assert figures["max_objective_difference"] <= 1e-6, figures["objectives"]
+    # On JAX a fresh model's first fit draws one more shuffle permutation (tests/training/test_warm.py), so the
+    # naive path sees its batches in another order: its objectives may differ by about an image of the 128.
+    tolerance = 1e-6 if figures["backend"] == "tensorflow" else 2 / 128
+    assert figures["max_objective_difference"] <= tolerance, figures["objectives"]
+    if figures["backend"] == "jax":
+        assert figures["jax_floor"]["steady_epoch_s"] > 0  # the hand-written jitted epoch ran too
     assert figures["ratio"] == pytest.approx(
         figures["lrsweep"]["trials_per_hour"] / figures["naive"]["trials_per_hour"]
     )
