@@ -25,6 +25,15 @@ def test_config_groups_are_the_documented_ones():
     assert options("tracking") == ["mlflow", "none"]
 
 
+# What a user must give with these options (the file, the set, the function).
+REQUIRED = {
+    "data=arrays": ["data.path=my_data.npz"],
+    "data=image_folder": ["data.path=photos"],
+    "data=keras_dataset": ["data.name=cifar10"],
+    "data=factory": ["data._target_=my_project.data.load"],
+}
+
+
 @pytest.mark.parametrize(
     "override",
     [
@@ -34,7 +43,7 @@ def test_config_groups_are_the_documented_ones():
     ],
 )
 def test_every_config_file_composes_and_resolves(compose_config, override):
-    config = compose_config(override)
+    config = compose_config(override, *REQUIRED.get(override, ()))
     container = OmegaConf.to_container(config, resolve=True, throw_on_missing=True)
     assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna", "label"}
     assert container["optuna"] == {"study_name": None, "storage": None, "trial_number": None}  # set by sweeps

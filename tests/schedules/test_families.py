@@ -422,3 +422,20 @@ def test_a_custom_function_must_take_epoch_and_lr_with_its_kwargs():
         from_config({**base, "function": "lrsweep.schedules.functions.divide_by_three", "kwargs": {"factor": 2}})
     bound = {"initial_learning_rate": 0.1, "factor": 0.5, "drop_every": 2}
     assert from_config({**base, "function": "lrsweep.schedules.functions.step_decay", "kwargs": bound})
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_preset_states_only_what_differs_from_its_schema(family):
+    """Each default lives once: in the schema (the Keras constructor's defaults), or in the preset where it differs."""
+    import dataclasses
+
+    import yaml
+
+    preset = yaml.safe_load((config_dir() / "schedule" / f"{family}.yaml").read_text())
+    defaults = {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in dataclasses.fields(FAMILIES[family])
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    }
+    restated = {k: v for k, v in preset.items() if k != "defaults" and k in defaults and defaults[k] == v}
+    assert restated == {}, f"conf/schedule/{family}.yaml restates its schema's defaults"
