@@ -1,12 +1,14 @@
-"""The README's table of schedule families, generated from the registry (``python -m lrsweep._docs``)."""
+"""The README's generated tables (``python -m lrsweep._docs``): the schedule families, from the registry, and the
+sweeper's settings, from :class:`lrsweep.sweep._settings.SweepSettings`."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from lrsweep.schedules import FAMILIES
+from lrsweep.sweep._settings import settings_table
 
-__all__ = ["families_table"]
+__all__ = ["families_table", "settings_table"]
 
 _KIND = {"step": "per step", "epoch": "per epoch", "metric": "on plateau"}
 
@@ -25,4 +27,7 @@ def families_table() -> str:
 
 
 if __name__ == "__main__":
-    print(families_table(), end="")
+    print("Schedule families (README: Schedule families):\n")
+    print(families_table())
+    print("Sweeper settings (README: Sweeps):\n")
+    print(settings_table(), end="")

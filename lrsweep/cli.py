@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -17,34 +18,45 @@ from omegaconf import DictConfig
 from lrsweep._errors import ConfigError, LRSweepError, TrialPrunedError, report
 from lrsweep._paths import config_dir
 
+if TYPE_CHECKING:
+    from lrsweep.sweep import JobReport
+
 __all__ = ["main"]
 
 # Keep TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) out of the user's terminal.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def run(config: DictConfig) -> float:
-    """The job of ``lrsweep``: one trial of the composed config; returns the objective to Hydra.
+def run(config: DictConfig) -> float | JobReport:
+    """The job of ``lrsweep``: one trial of the composed config.
 
-    Outside a sweep, a bad config or a failed trial ends the command with one line and exit code 2 or 1;
-    inside a multirun the error goes back to Hydra (and to the sweeper) so the other jobs go on.
+    Outside a sweep, it prints the result and returns the objective; a bad config or a failed trial ends the
+    command with one line and exit code 2 or 1. Inside lrsweep's sweep it returns a :class:`JobReport` (the
+    objective and what the job measured), and an error goes back to Hydra (and to the sweeper) carrying the same,
+    so the other jobs go on.
     """
-    from lrsweep.sweep import trial_callbacks
+    from lrsweep.sweep import JobReport, carry_record, trial_reporter
     from lrsweep.training import run_trial
 
+    reporter = trial_reporter(config)
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        result = run_trial(config, callbacks=trial_callbacks(config))
+        result = run_trial(config, callbacks=[reporter] if reporter is not None else [])
     except TrialPrunedError:
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if multirun:
             raise  # the sweep records the trial as pruned
         sys.exit(1)
-    except LRSweepError as error:
+    except Exception as error:
+        if reporter is not None:
+            carry_record(error, reporter.record)
+        if not isinstance(error, LRSweepError):
+            raise
         code = report(error)
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
+        if multirun:
             raise  # Hydra records the job as failed, runs the others, and reports it at the end
         sys.exit(code)
-    if config.get("optuna") is not None and config.optuna.trial_number is not None:
-        return result.objective  # a sweep's trial: the sweep reports it
+    if reporter is not None:
+        return JobReport(result.objective, reporter.record)  # a sweep's trial: the sweep reports it
     name = result.objective_name
     print(
         f"lrsweep: {config.schedule.family} · {name} {result.objective:.4f} after {result.epochs_completed} "

@@ -10,6 +10,9 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+# Light: dataclasses and lrsweep's error types only (Hydra imports this module at every start-up).
+from lrsweep.sweep._settings import DEFAULTS as _DEFAULTS
+
 
 @dataclass
 class TPESamplerConf:
@@ -82,11 +85,11 @@ class NopPrunerConf:
 
 @dataclass
 class LRSweepSweeperConf:
-    """``hydra.sweeper`` for ``hydra/sweeper=lrsweep``.
+    """``hydra.sweeper`` for ``hydra/sweeper=lrsweep``; every default is :data:`lrsweep.sweep._settings.DEFAULTS`'s.
 
     ``study_name`` null: the sweep's name (``+sweep=NAME``). ``storage`` null: ``sqlite:///lrsweep.db`` in the
-    working directory; any Optuna storage URL works. ``direction`` null: maximize for accuracies, minimize for
-    losses. ``n_trials`` is the study's total of COMPLETE and PRUNED trials: re-running resumes up to it.
+    working directory; any Optuna storage URL works. ``direction`` null: the objective's own direction.
+    ``n_trials`` is the study's total of COMPLETE and PRUNED trials: re-running resumes up to it.
     """
 
     _target_: str = "hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper"
@@ -94,22 +97,22 @@ class LRSweepSweeperConf:
     defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "median"}])
     sampler: Any = MISSING
     pruner: Any = MISSING
-    study_name: str | None = None
-    storage: str | None = None
-    direction: str | None = None
-    n_trials: int = 20
-    n_jobs: Any = "auto"  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
-    repeats: int = 1
-    timeout: float | None = None
-    max_failure_rate: float = 0.5
+    study_name: str | None = _DEFAULTS.study_name
+    storage: str | None = _DEFAULTS.storage
+    direction: str | None = _DEFAULTS.direction
+    n_trials: int = _DEFAULTS.n_trials
+    n_jobs: Any = _DEFAULTS.n_jobs  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
+    repeats: int = _DEFAULTS.repeats
+    timeout: float | None = _DEFAULTS.timeout
+    max_failure_rate: float = _DEFAULTS.max_failure_rate
     params: dict[str, Any] | None = None
     conditional: dict[str, Any] | None = None
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
-    heartbeat_interval: int | None = 10
-    grace_period: int | None = 60
-    max_retry: int | None = 3
-    storage_timeout: float = 600.0
+    heartbeat_interval: int | None = _DEFAULTS.heartbeat_interval
+    grace_period: int | None = _DEFAULTS.grace_period
+    max_retry: int | None = _DEFAULTS.max_retry
+    storage_timeout: float = _DEFAULTS.storage_timeout
 
 
 _store = ConfigStore.instance()

@@ -8,6 +8,7 @@ from lrsweep.data._fashion_mnist import (
     candidate_dirs,
     check_available,
     find_fashion_mnist,
+    is_fashion_mnist,
     load_fashion_mnist,
     train_images,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "check_available",
     "find_fashion_mnist",
     "idx_shape",
+    "is_fashion_mnist",
     "load_arrays",
     "load_fashion_mnist",
     "load_image_folder",

@@ -141,6 +141,14 @@ def _download() -> dict[str, np.ndarray]:
     return {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
 
 
+TARGET = "lrsweep.data.load_fashion_mnist"
+
+
+def is_fashion_mnist(data: Any) -> bool:
+    """Whether a ``data`` config is lrsweep's own Fashion-MNIST loader (files it can check and count)."""
+    return bool(data.get("_target_") == TARGET)
+
+
 def check_available(data: Any) -> None:
     """Before a sweep: the ``data`` config's Fashion-MNIST files are there and whole (downloaded if need be).
 
@@ -148,7 +156,7 @@ def check_available(data: Any) -> None:
         DatasetNotFoundError: nothing local and the download failed, or a named folder lacks the files.
         LRSweepError: a file is truncated or is not an IDX file (the message names it).
     """
-    if data.get("_target_") != "lrsweep.data.load_fashion_mnist":
+    if not is_fashion_mnist(data):
         return
     folder = find_fashion_mnist(data.get("data_dir"))
     if folder is None:
@@ -167,7 +175,7 @@ def train_images(data: Any) -> int | None:
     """
     if data.get("train_size") is not None:
         return int(data.train_size)
-    if data.get("_target_") != "lrsweep.data.load_fashion_mnist":
+    if not is_fashion_mnist(data):
         return None
     folder = find_fashion_mnist(data.get("data_dir"))
     return None if folder is None else int(idx_shape(folder / FILES["y_train"])[0])

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lrsweep import _records as keys
 from lrsweep.results._trials import load_study
 
 __all__ = ["CheckResult", "check_study"]
@@ -46,7 +47,7 @@ class CheckResult:
 
 
 def _runs(client: Any, experiment_id: str, study_name: str) -> Iterator[Any]:
-    query = f"tags.`lrsweep.role` = 'trial' and tags.`optuna.study_name` = '{study_name}'"
+    query = f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_TRIAL}' and tags.`{keys.TAG_STUDY}` = '{study_name}'"
     token = None
     while True:
         page = client.search_runs([experiment_id], filter_string=query, max_results=1000, page_token=token)
@@ -63,9 +64,9 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     study = load_study(study_name, storage)
     trials = study.get_trials(deepcopy=False)
     done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-    uri = study.user_attrs.get("mlflow_tracking_uri")
+    uri = study.user_attrs.get(keys.STUDY_TRACKING_URI)
     result = CheckResult(study_name, len(trials), done, 0)
-    budget = study.user_attrs.get("lrsweep.n_trials")
+    budget = study.user_attrs.get(keys.STUDY_BUDGET)
     if budget is not None and done > int(budget):
         result.problems.append(f"{done} COMPLETE or PRUNED trials, more than n_trials={budget}")
     if uri is None:  # a sweep without MLflow tracking: only the study itself to check
@@ -80,16 +81,16 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     if experiment is None:
         result.problems.append(f"no MLflow experiment '{study_name}' at {uri}")
         return result
-    parent_id = study.user_attrs.get("mlflow_parent_run_id")
+    parent_id = study.user_attrs.get(keys.STUDY_PARENT_RUN)
     parents = client.search_runs(
         [experiment.experiment_id],
-        filter_string=f"tags.`lrsweep.role` = 'study' and tags.`optuna.study_name` = '{study_name}'",
+        filter_string=f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_STUDY}' and tags.`{keys.TAG_STUDY}` = '{study_name}'",
     )
     if len(parents) != 1 or parents[0].info.run_id != parent_id:
         result.problems.append(f"{len(parents)} parent run(s) for the study; expected one, {parent_id}")
     by_number: dict[int, list[Any]] = defaultdict(list)
     for run in _runs(client, experiment.experiment_id, study_name):
-        by_number[int(run.data.tags.get("optuna.trial_number", -1))].append(run)
+        by_number[int(run.data.tags.get(keys.TAG_TRIAL, -1))].append(run)
         result.runs += 1
     numbers = {t.number for t in trials}
     for number in sorted(set(by_number) - numbers):
@@ -111,19 +112,19 @@ def _check_trial(trial: Any, runs: list[Any], parent_id: str | None) -> list[str
         return [f"{len(runs)} MLflow runs; expected exactly one"]
     (run,) = runs
     problems = []
-    if trial.user_attrs.get("mlflow_run_id") != run.info.run_id:
+    if trial.user_attrs.get(keys.TRIAL_RUN) != run.info.run_id:
         problems.append(
-            f"user attr mlflow_run_id {trial.user_attrs.get('mlflow_run_id')} is not its run {run.info.run_id}"
+            f"user attr {keys.TRIAL_RUN} {trial.user_attrs.get(keys.TRIAL_RUN)} is not its run {run.info.run_id}"
         )
-    if run.data.tags.get("mlflow.parentRunId") != parent_id:
+    if run.data.tags.get(keys.TAG_PARENT) != parent_id:
         problems.append(f"run {run.info.run_id} is not under the study's parent run {parent_id}")
-    tagged = run.data.tags.get("optuna.state")
+    tagged = run.data.tags.get(keys.TAG_STATE)
     if tagged != state:
-        problems.append(f"run {run.info.run_id} is tagged optuna.state={tagged}")
+        problems.append(f"run {run.info.run_id} is tagged {keys.TAG_STATE}={tagged}")
     if run.info.status not in _RUN_STATUS.get(state, ()):
         problems.append(f"run {run.info.run_id} has status {run.info.status}")
     if state == "COMPLETE":
-        logged = run.data.metrics.get("optuna.value")
+        logged = run.data.metrics.get(keys.METRIC_VALUE)
         if logged is None or not math.isclose(logged, float(trial.value), rel_tol=1e-6, abs_tol=1e-9):
-            problems.append(f"run {run.info.run_id} has optuna.value={logged}, the trial {trial.value}")
+            problems.append(f"run {run.info.run_id} has {keys.METRIC_VALUE}={logged}, the trial {trial.value}")
     return problems

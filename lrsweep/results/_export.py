@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from lrsweep import _records as keys
 from lrsweep._errors import ConfigError
 from lrsweep.results._runs import study_record
 from lrsweep.results._snippet import TrialSetup, snippet
@@ -80,10 +81,11 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
         if trial_number not in numbers:
             raise ConfigError("--trial", trial_number, f"the number of a COMPLETE trial: one of {numbers}")
         trial = study.trials[trial_number]
-    schedule = trial.user_attrs.get("schedule")
+    schedule = trial.user_attrs.get(keys.TRIAL_SCHEDULE)
     if not schedule:
         raise ConfigError("--trial", trial.number, "a trial run by lrsweep's sweeper (it keeps its schedule)")
-    total_steps = int(trial.user_attrs.get("steps_per_epoch", 0)) * int(trial.user_attrs.get("epochs", 0))
+    attrs = trial.user_attrs
+    total_steps = int(attrs.get(keys.TRIAL_STEPS_PER_EPOCH, 0)) * int(attrs.get(keys.TRIAL_EPOCHS, 0))
     name = f"{study_name}_trial{trial.number}"
     header = f"# Exported by lrsweep: study '{study_name}', trial {trial.number}, objective {trial.value:.4f}\n"
 
@@ -103,25 +105,32 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
 def _setup(study_name: str, trial: Any) -> TrialSetup:
     """How the trial compiled and fit its model, from the user attrs its job recorded (older studies: SGD)."""
     attrs = trial.user_attrs
-    known = {key: attrs[key] for key in ("optimizer", "loss", "metrics", "batch_size", "epochs") if key in attrs}
+    fields = {
+        "optimizer": keys.TRIAL_OPTIMIZER,
+        "loss": keys.TRIAL_LOSS,
+        "metrics": keys.TRIAL_METRICS,
+        "batch_size": keys.TRIAL_BATCH_SIZE,
+        "epochs": keys.TRIAL_EPOCHS,
+    }
+    known = {name: attrs[key] for name, key in fields.items() if key in attrs}
     return TrialSetup(
         study=study_name,
         number=trial.number,
-        family=str(attrs.get("family", attrs["schedule"]["family"])),
-        objective=str(attrs.get("objective", "objective")),
+        family=str(attrs.get(keys.TRIAL_FAMILY, attrs[keys.TRIAL_SCHEDULE]["family"])),
+        objective=str(attrs.get(keys.TRIAL_OBJECTIVE, "objective")),
         value=float(trial.value),
-        steps_per_epoch=attrs.get("steps_per_epoch"),
+        steps_per_epoch=attrs.get(keys.TRIAL_STEPS_PER_EPOCH),
         **known,
     )
 
 
 def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:
-    record, child = study_record(study), trial.user_attrs.get("mlflow_run_id")
+    record, child = study_record(study), trial.user_attrs.get(keys.TRIAL_RUN)
     if record is None or not child:
         return
     client = record.client
     for path in files:
         client.log_artifact(record.parent_run_id, str(path), artifact_path="export")
-    for run in client.search_runs([record.experiment_id], filter_string="tags.`lrsweep.best` = 'true'"):
-        client.set_tag(run.info.run_id, "lrsweep.best", "false")
-    client.set_tag(child, "lrsweep.best", "true")
+    for run in client.search_runs([record.experiment_id], filter_string=f"tags.`{keys.TAG_BEST}` = 'true'"):
+        client.set_tag(run.info.run_id, keys.TAG_BEST, "false")
+    client.set_tag(child, keys.TAG_BEST, "true")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lrsweep import _records as keys
+
 __all__ = ["StudyRecord", "study_record"]
 
 
@@ -26,7 +28,7 @@ class StudyRecord:
 
 def study_record(study: Any) -> StudyRecord | None:
     """The study's MLflow record, or ``None`` for a study swept without tracking (or whose run is gone)."""
-    parent = study.user_attrs.get("mlflow_parent_run_id")
+    parent = study.user_attrs.get(keys.STUDY_PARENT_RUN)
     if not parent:
         return None
     from mlflow import MlflowClient
@@ -35,7 +37,7 @@ def study_record(study: Any) -> StudyRecord | None:
     from lrsweep._secrets import reveal
     from lrsweep.tracking import resolve_tracking_uri
 
-    uri = resolve_tracking_uri(reveal(study.user_attrs.get("mlflow_tracking_uri")))
+    uri = resolve_tracking_uri(reveal(study.user_attrs.get(keys.STUDY_TRACKING_URI)))
     client = MlflowClient(uri)
     try:
         experiment_id = client.get_run(parent).info.experiment_id

@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from lrsweep import _records as keys
 from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask
-from lrsweep.sweep._study import default_storage, make_storage
+from lrsweep.sweep import default_storage, study_storage
 
 __all__ = ["TRIAL_COLUMNS", "load_study", "trials_frame"]
 
@@ -25,9 +26,9 @@ def load_study(name: str, storage: str | None = None) -> Any:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():  # not create it
         raise ConfigError("--storage", mask(url), "an existing study storage (run a sweep here, or pass its URL)")
     try:
-        return optuna.load_study(study_name=name, storage=make_storage(url, field="--storage"))
+        return optuna.load_study(study_name=name, storage=study_storage(url))
     except KeyError:
-        names = optuna.get_all_study_names(make_storage(url, field="--storage"))
+        names = optuna.get_all_study_names(study_storage(url))
         raise ConfigError("--study", name, f"one of the studies in {mask(url)}: {sorted(names)}") from None
 
 
@@ -40,13 +41,13 @@ def _row(study: Any, trial: Any) -> dict[str, Any]:
     duration = None
     if trial.datetime_start and trial.datetime_complete:
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
-    schedule = trial.user_attrs.get("schedule") or {}
+    schedule = trial.user_attrs.get(keys.TRIAL_SCHEDULE) or {}
     row = {
         "study": study.study_name,
         "number": trial.number,
         "state": trial.state.name,
-        "family": trial.user_attrs.get("family") or schedule.get("family"),
-        "label": trial.user_attrs.get("label"),
+        "family": trial.user_attrs.get(keys.TRIAL_FAMILY) or schedule.get("family"),
+        "label": trial.user_attrs.get(keys.TRIAL_LABEL),
         "objective": trial.value,
         "best_epoch": best_epoch,
         "epochs_run": len(curve),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from lrsweep import _records as keys
 from lrsweep._errors import TraceUnavailableError
 from lrsweep.results._report import (
     beside_tutorial,
@@ -56,11 +57,11 @@ def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
     for row in top.itertuples():
         trial = studies[row.study].trials[row.number]
         attrs = trial.user_attrs
-        if not attrs.get("schedule") or not attrs.get("steps_per_epoch"):
+        if not attrs.get(keys.TRIAL_SCHEDULE) or not attrs.get(keys.TRIAL_STEPS_PER_EPOCH):
             continue
         try:
             traces[f"{row.study} #{row.number} {row.family}"] = lr_trace(
-                attrs["schedule"], int(attrs["steps_per_epoch"]), int(attrs["epochs"])
+                attrs[keys.TRIAL_SCHEDULE], int(attrs[keys.TRIAL_STEPS_PER_EPOCH]), int(attrs[keys.TRIAL_EPOCHS])
             )
         except TraceUnavailableError:
             continue
@@ -77,7 +78,7 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     families = family_summary(trials, maximize=maximize)
     report = Report(trials, families)
     tutorial = None
-    if any(s.user_attrs.get("compare_with_tutorial") for s in studies.values()):
+    if any(s.user_attrs.get(keys.STUDY_COMPARE_WITH_TUTORIAL) for s in studies.values()):
         report.notes.append(tutorial_margin(trials))
         tutorial = beside_tutorial(trials)
     for name, study in studies.items():

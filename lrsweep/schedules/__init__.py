@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from lrsweep._errors import ConfigError, TraceUnavailableError
+from lrsweep._plain import plain
 from lrsweep.schedules._base import BuiltSchedule, EpochSchedule, MetricSchedule, ScheduleParams, StepSchedule
 from lrsweep.schedules._families import ALL
 
@@ -65,7 +66,7 @@ def from_config(config: ScheduleParams | Mapping[str, Any]) -> ScheduleParams:
     """
     if isinstance(config, ScheduleParams):
         return config
-    values = _plain(config)
+    values = dict(plain(config))
     family = get_family(values.get("family"))  # type: ignore[arg-type]
     fields = {f.name: f for f in dataclasses.fields(family)}
     for key, value in values.items():
@@ -92,13 +93,3 @@ def lr_trace(config: ScheduleParams | Mapping[str, Any], steps_per_epoch: int, e
     if epochs < 1:
         raise ConfigError("epochs", epochs, ">= 1")
     return from_config(config).trace(steps_per_epoch, epochs)
-
-
-def _plain(config: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        from omegaconf import DictConfig, OmegaConf
-    except ImportError:  # pragma: no cover - omegaconf comes with hydra-core
-        return dict(config)
-    if isinstance(config, DictConfig):
-        return OmegaConf.to_container(config, resolve=True, throw_on_missing=False)  # type: ignore[return-value]
-    return dict(config)

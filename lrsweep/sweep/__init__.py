@@ -1,46 +1,51 @@
-"""Optuna sweeps over schedule hyperparameters (the engine of ``hydra/sweeper=lrsweep``)."""
+"""Optuna sweeps over schedule hyperparameters (the engine of ``hydra/sweeper=lrsweep``).
+
+The sweeper side lives in the private modules (:mod:`lrsweep.sweep._sweeper` is the front Hydra's plugin loads);
+this module holds what a sweep's *job* needs: :func:`trial_reporter`, the Keras callback that reports each epoch
+to the job's Optuna trial, and :class:`JobReport`, what the job returns.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-__all__ = ["trial_callbacks"]
+from lrsweep.sweep._database import default_storage
+from lrsweep.sweep._job import JobReport, carry_record
+
+if TYPE_CHECKING:
+    from optuna.storages import BaseStorage
+
+    from lrsweep.sweep._pruning import OptunaPruning
+
+__all__ = ["JobReport", "carry_record", "default_storage", "study_storage", "trial_reporter"]
 
 
-def trial_callbacks(config: DictConfig) -> list[Any]:
-    """The Keras callbacks a sweep job needs: report to its Optuna trial and prune (none outside a sweep)."""
+def trial_reporter(config: DictConfig) -> OptunaPruning | None:
+    """The callback a sweep's job reports through (and is pruned by); ``None`` outside a sweep."""
     reference = config.get("optuna")
     if reference is None or reference.trial_number is None:
-        return []
+        return None
     from hydra.core.hydra_config import HydraConfig
     from hydra.utils import instantiate
 
     from lrsweep.sweep._progress import report_epoch
     from lrsweep.sweep._pruning import OptunaPruning
     from lrsweep.sweep._retry import retrying
-    from lrsweep.sweep._study import default_storage, load_trial
+    from lrsweep.sweep._study import load_trial
 
-    sweeper: Any = HydraConfig.get().sweeper if HydraConfig.initialized() else {}
+    sweeper = HydraConfig.get().sweeper if HydraConfig.initialized() else DictConfig({})
     pruner = instantiate(sweeper["pruner"]) if "pruner" in sweeper else None
     retry = retrying(reference.storage or default_storage(), float(sweeper.get("storage_timeout", 600.0)))
     number = int(reference.trial_number)
     trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
-    from lrsweep.training import LOSS, METRICS
+    return OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch, retry=retry)
 
-    trainer: dict[str, Any] = OmegaConf.to_container(config.trainer, resolve=True)  # type: ignore[assignment]
-    # What `lrsweep export` needs to compile and fit a model as this trial did.
-    attrs = {
-        "schedule": OmegaConf.to_container(config.schedule, resolve=True),
-        "family": str(config.schedule.family),
-        "optimizer": OmegaConf.to_container(config.optimizer, resolve=True),
-        "loss": trainer.get("loss", LOSS),
-        "metrics": trainer.get("metrics", list(METRICS)),
-        "batch_size": int(config.trainer.batch_size),
-        "objective": str(config.trainer.objective),
-    }
-    if config.get("label"):
-        attrs["label"] = str(config.label)
-    retry(lambda: [trial.set_user_attr(key, value) for key, value in attrs.items()], "recording a trial")
-    return [OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch, retry=retry)]
+
+def study_storage(url: str | None = None, field: str = "--storage") -> BaseStorage:
+    """The Optuna storage of a study database URL (``None``: :func:`default_storage`), one per URL and process;
+    a :class:`~lrsweep._errors.StorageError` naming ``field`` if it cannot be reached."""
+    from lrsweep.sweep._study import make_storage
+
+    return make_storage(url, field=field)

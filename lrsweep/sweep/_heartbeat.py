@@ -13,9 +13,19 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
+from optuna.trial import FrozenTrial
+
+from lrsweep import _records as keys
+from lrsweep.sweep._outcome import close_stale_run
+
+if TYPE_CHECKING:
+    from optuna import Study
+    from optuna.storages import RDBStorage
+
+    from lrsweep.sweep._runs import StudyRuns
 
 __all__ = ["Heartbeats", "RetryStaleTrial", "fail_stale_trials"]
 
@@ -25,7 +35,7 @@ log = logging.getLogger("lrsweep.sweep")
 class Heartbeats:
     """A daemon thread recording the heartbeat of each trial in :meth:`add` until :meth:`remove`."""
 
-    def __init__(self, storage: Any, interval: float | None) -> None:
+    def __init__(self, storage: RDBStorage, interval: float | None) -> None:
         self.storage, self.interval = storage, interval
         self._ids: set[int] = set()
         self._lock = threading.Lock()
@@ -85,23 +95,18 @@ class RetryStaleTrial:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             self._retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
         self.grace_period = grace_period
-        self.runs: Any = None
+        self.runs: StudyRuns | None = None
 
-    def __call__(self, study: Any, trial: Any) -> None:
-        worker = trial.user_attrs.get("worker", "its worker")
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        worker = trial.user_attrs.get(keys.TRIAL_WORKER, "its worker")
         reason = f"worker lost: no heartbeat from {worker} for {self.grace_period:.0f} s"
         log.warning("trial %d failed: %s; its parameters are queued again", trial.number, reason)
-        run_id = trial.user_attrs.get("mlflow_run_id")
-        if self.runs is not None and run_id is not None:
-            try:
-                self.runs.finish_child(run_id, "FAIL", None, reason)
-            except Exception as error:  # MLflow unreachable: the retry matters more
-                log.warning("could not close the MLflow run of trial %d: %s", trial.number, error)
-        retried = {k: v for k, v in trial.user_attrs.items() if k not in ("mlflow_run_id", "worker")}
+        close_stale_run(self.runs, trial, reason)
+        retried = {k: v for k, v in trial.user_attrs.items() if k not in keys.TRIAL_RETRIED_WITHOUT}
         self._retry(study, _with_user_attrs(trial, retried))
 
 
-def _with_user_attrs(trial: Any, user_attrs: dict[str, Any]) -> Any:
+def _with_user_attrs(trial: FrozenTrial, user_attrs: dict[str, Any]) -> FrozenTrial:
     import copy
 
     copied = copy.copy(trial)
@@ -109,7 +114,7 @@ def _with_user_attrs(trial: Any, user_attrs: dict[str, Any]) -> Any:
     return copied
 
 
-def fail_stale_trials(study: Any) -> None:
+def fail_stale_trials(study: Study) -> None:
     """Optuna's :func:`~optuna.storages.fail_stale_trials`, without its experimental warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -45,10 +45,9 @@ class StudyLock:
             import sqlalchemy
             from sqlalchemy.pool import NullPool
 
-            from lrsweep.sweep._study import _engine_kwargs
+            from lrsweep.sweep._database import engine_kwargs
 
-            kwargs = _engine_kwargs(self.url)
-            kwargs.pop("pool_pre_ping", None)
+            kwargs = engine_kwargs(self.url, pooled=False)
             self._engine = sqlalchemy.create_engine(self.url, poolclass=NullPool, **kwargs)
         return self._engine.connect()
 

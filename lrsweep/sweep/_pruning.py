@@ -6,12 +6,20 @@ import math
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import keras
 
+from lrsweep import _records as keys
 from lrsweep._errors import TrialPrunedError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from optuna.trial import Trial
+
+    from lrsweep.sweep._retry import Retry
 
 __all__ = ["OptunaPruning"]
 
@@ -22,41 +30,45 @@ class OptunaPruning(keras.callbacks.Callback):
     It must come after the callbacks that record the epoch (so a pruned trial keeps the epochs it completed).
     ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line. ``retry`` (optional)
     wraps each storage call, ``retry(call, what)``, e.g. to wait out a database restart.
+
+    It writes only the trial's intermediate values; what it measures (the run's length, each epoch's wall time,
+    peak memory, the process) it keeps in :attr:`record`, which the job returns to the sweeper.
     """
 
     def __init__(
         self,
-        trial: Any,
+        trial: Trial,
         monitor: str,
         on_epoch: Callable[[int, float], None] | None = None,
-        retry: Callable[[Callable[[], Any], str], Any] | None = None,
+        retry: Retry | None = None,
     ) -> None:
         super().__init__()
         self.trial = trial
         self.monitor = monitor
         self.on_epoch = on_epoch
-        self.retry = retry or (lambda call, what: call())
+        self.retry: Retry = retry or _no_retry
+        self.record: dict[str, Any] = {}
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch_started = time.perf_counter()
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        # What exports and reports need to rebuild the trial's LR: its run length.
+        self.epoch_seconds: list[float] = []
+        self.record.update(
+            {
+                keys.TRIAL_STEPS_PER_EPOCH: int(self.params.get("steps") or 0),
+                keys.TRIAL_EPOCHS: int(self.params.get("epochs") or 0),
+                keys.TRIAL_EPOCH_SECONDS: self.epoch_seconds,
+                keys.TRIAL_PROCESS: f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
+            }
+        )
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # For throughput benchmarks: each epoch's wall time (the first includes compilation) and peak memory.
         from lrsweep._backend import peak_memory
 
-        attrs = {
-            "epoch_seconds": self.epoch_seconds,
-            "peak_memory": peak_memory(),
-            "process": f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
-        }
-        self.retry(lambda: [self.trial.set_user_attr(k, v) for k, v in attrs.items()], "recording a trial")
-
-    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
-        self.epoch_seconds: list[float] = []
-        # What exports and reports need to rebuild the trial's LR: its run length.
-        steps, epochs = int(self.params.get("steps") or 0), int(self.params.get("epochs") or 0)
-        self.retry(lambda: self.trial.set_user_attr("steps_per_epoch", steps), "recording a trial")
-        self.retry(lambda: self.trial.set_user_attr("epochs", epochs), "recording a trial")
+        self.record[keys.TRIAL_PEAK_MEMORY] = peak_memory()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
@@ -67,4 +79,12 @@ class OptunaPruning(keras.callbacks.Callback):
         if self.on_epoch is not None:
             self.on_epoch(epoch, float(value))
         if self.retry(self.trial.should_prune, "asking the pruner"):
-            raise TrialPrunedError(epoch, float(value))
+            from lrsweep.sweep._job import carry_record
+
+            error = TrialPrunedError(epoch, float(value))
+            carry_record(error, self.record)
+            raise error
+
+
+def _no_retry(call: Callable[[], Any], what: str) -> Any:
+    return call()

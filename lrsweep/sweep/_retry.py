@@ -11,16 +11,22 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from lrsweep._errors import StorageError
 from lrsweep._secrets import mask
 
-__all__ = ["StorageUnavailableError", "is_transient", "retry_storage"]
+__all__ = ["Retry", "StorageUnavailableError", "is_transient", "retry_storage", "retrying"]
 
 log = logging.getLogger("lrsweep.sweep")
 T = TypeVar("T")
 _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.5, 30.0
+
+
+class Retry(Protocol):
+    """``retry(call, what)``: ``call()``, retried while the storage is unreachable; ``what`` names it in messages."""
+
+    def __call__(self, call: Callable[[], T], what: str) -> T: ...
 
 
 class StorageUnavailableError(StorageError):
@@ -74,10 +80,10 @@ def retry_storage(call: Callable[[], T], *, what: str, url: str, patience: float
             return result
 
 
-def retrying(url: str, patience: float) -> Callable[..., Any]:
+def retrying(url: str, patience: float) -> Retry:
     """``retrying(url, patience)(call, what)``: :func:`retry_storage` with the storage and patience bound."""
 
     def _call(call: Callable[[], T], what: str) -> T:
         return retry_storage(call, what=what, url=url, patience=patience)
 
-    return _call
+    return _call  # type: ignore[return-value]  # a generic function is a Retry

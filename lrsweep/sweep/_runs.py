@@ -1,16 +1,21 @@
-"""The MLflow side of a study: one parent run per study, one child run per trial."""
+"""The MLflow side of a study: one parent run per study, one child run per trial, opened and closed here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
+from lrsweep import _records as keys
 from lrsweep._secrets import mask
-from lrsweep.tracking import MLflowTracker
+
+if TYPE_CHECKING:
+    from optuna import Study
+
+    from lrsweep.tracking import MLflowTracker
 
 __all__ = ["StudyRuns"]
 
-_ROLE = "lrsweep.role"
+_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED"}
 
 
 class StudyRuns:
@@ -18,24 +23,28 @@ class StudyRuns:
 
     The experiment is named after the study. The parent's id is kept as the study's user attr
     ``mlflow_parent_run_id``; each trial keeps its child run's id as user attr ``mlflow_run_id``.
+    A child run is created RUNNING by :meth:`child`, filled by the trial's job, and ended by :meth:`finish_child`.
     """
 
-    def __init__(self, tracker: MLflowTracker, study: Any, settings: Mapping[str, str]) -> None:
+    def __init__(self, tracker: MLflowTracker, study: Study, settings: Mapping[str, str]) -> None:
         self.tracker = tracker
         self.client = tracker.client
         self.study = study
         self.experiment_id = tracker.experiment_id_for_name()
         self.parent_run_id = self._parent(settings)
         shown = mask(tracker.tracking_uri)  # for export and report, which reveal it again from the environment
-        if study.user_attrs.get("mlflow_tracking_uri") != shown:
-            study.set_user_attr("mlflow_tracking_uri", shown)
+        if study.user_attrs.get(keys.STUDY_TRACKING_URI) != shown:
+            study.set_user_attr(keys.STUDY_TRACKING_URI, shown)
 
     def _parent(self, settings: Mapping[str, str]) -> str:
-        known = self.study.user_attrs.get("mlflow_parent_run_id")
+        known = self.study.user_attrs.get(keys.STUDY_PARENT_RUN)
         if known is None:
             found = self.client.search_runs(
                 [self.experiment_id],
-                filter_string=f"tags.`{_ROLE}` = 'study' and tags.`optuna.study_name` = '{self.study.study_name}'",
+                filter_string=(
+                    f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_STUDY}' "
+                    f"and tags.`{keys.TAG_STUDY}` = '{self.study.study_name}'"
+                ),
                 max_results=1,
             )
             known = found[0].info.run_id if found else None
@@ -45,44 +54,46 @@ class StudyRuns:
         run = self.client.create_run(
             self.experiment_id,
             run_name=self.study.study_name,
-            tags={_ROLE: "study", "optuna.study_name": self.study.study_name},
+            tags={keys.TAG_ROLE: keys.ROLE_STUDY, keys.TAG_STUDY: self.study.study_name},
         )
         from mlflow.entities import Param
 
         self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in settings.items()])
-        self.study.set_user_attr("mlflow_parent_run_id", run.info.run_id)
+        self.study.set_user_attr(keys.STUDY_PARENT_RUN, run.info.run_id)
         return str(run.info.run_id)
 
     def child(self, number: int) -> str:
         from mlflow.entities import Param
 
         tags = {
-            "mlflow.parentRunId": self.parent_run_id,
-            _ROLE: "trial",
-            "optuna.study_name": self.study.study_name,
-            "optuna.trial_number": str(number),
-            "optuna.state": "RUNNING",
+            keys.TAG_PARENT: self.parent_run_id,
+            keys.TAG_ROLE: keys.ROLE_TRIAL,
+            keys.TAG_STUDY: self.study.study_name,
+            keys.TAG_TRIAL: str(number),
+            keys.TAG_STATE: "RUNNING",
         }
         run = self.client.create_run(self.experiment_id, run_name=f"trial-{number}", tags=tags)
-        params = [Param("optuna.study_name", self.study.study_name), Param("optuna.trial_number", str(number))]
+        params = [Param(keys.TAG_STUDY, self.study.study_name), Param(keys.TAG_TRIAL, str(number))]
         self.client.log_batch(run.info.run_id, params=params)
         return str(run.info.run_id)
 
-    def finish_child(self, run_id: str, state: str, value: float | None, reason: str | None) -> None:
+    def finish_child(
+        self, run_id: str, state: str, value: float | None, reason: str | None, status: str | None = None
+    ) -> None:
+        """Record the trial's Optuna state (and value or reason) and end its run: FINISHED, FAILED or ``status``."""
         from mlflow.entities import Metric, RunTag
 
-        tags = [RunTag("optuna.state", state)]
+        tags = [RunTag(keys.TAG_STATE, state)]
         if reason:
-            tags.append(RunTag("optuna.fail_reason", reason[:4000]))
-        metrics = [] if value is None else [Metric("optuna.value", float(value), 0, 0)]
+            tags.append(RunTag(keys.TAG_FAIL_REASON, reason[:4000]))
+        metrics = [] if value is None else [Metric(keys.METRIC_VALUE, float(value), 0, 0)]
         self.client.log_batch(run_id, metrics=metrics, tags=tags)
-        if self.client.get_run(run_id).info.status == "RUNNING":  # the job never got to close it
-            self.client.set_terminated(run_id, "FINISHED" if state in ("COMPLETE", "PRUNED") else "FAILED")
+        self.client.set_terminated(run_id, status or _STATUS.get(state, "FAILED"))
 
     def log_best(self, number: int, value: float) -> None:
         from mlflow.entities import Metric
 
-        self.client.log_batch(self.parent_run_id, metrics=[Metric("best_value", float(value), 0, number)])
+        self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_BEST, float(value), 0, number)])
 
     def finish(self, status: str) -> None:
         self.client.set_terminated(self.parent_run_id, status)

@@ -10,49 +10,38 @@ barrier); :class:`LauncherSlots` gives a launcher such as joblib or submitit (SL
 from __future__ import annotations
 
 import contextlib
-import math
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from optuna.trial import TrialState
 
-from lrsweep._errors import LRSweepError, TrialPrunedError
+from lrsweep.sweep._outcome import Outcome, outcome_of
 
-__all__ = ["InlineSlots", "LauncherSlots", "Outcome", "ProcessSlots", "outcome_of", "worker_pool"]
+if TYPE_CHECKING:
+    from hydra.plugins.launcher import Launcher
+    from hydra.types import HydraContext, TaskFunction
+    from omegaconf import DictConfig
 
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one job gave: the Optuna state it means, the objective, the failure reason."""
-
-    state: TrialState
-    value: float | None = None
-    reason: str | None = None
+__all__ = ["InlineSlots", "LauncherSlots", "ProcessSlots", "Slots", "worker_pool"]
 
 
-def outcome_of(result: Any) -> Outcome:
-    """The outcome of a finished Hydra job (:class:`hydra.core.utils.JobReturn`)."""
-    from hydra.core.utils import JobStatus
+class Slots(Protocol):
+    """Where trials run: ``size`` at a time; :meth:`submit` one, :meth:`flush` after a round of submits."""
 
-    if result.status == JobStatus.COMPLETED:
-        try:
-            value = float(result.return_value)
-        except (TypeError, ValueError):
-            return Outcome(TrialState.FAIL, reason=f"the job returned {result.return_value!r}, not a number")
-        if not math.isfinite(value):
-            return Outcome(TrialState.FAIL, reason=f"the objective is {value}")
-        return Outcome(TrialState.COMPLETE, value)
-    error = result._return_value
-    if isinstance(error, TrialPrunedError):
-        return Outcome(TrialState.PRUNED, error.value)
-    reason = str(error) if isinstance(error, LRSweepError) else f"{type(error).__name__}: {error}"
-    return Outcome(TrialState.FAIL, reason=reason)
+    size: int
+
+    def submit(self, jobs: Sequence[Sequence[str]], first_index: int) -> Future[list[Outcome]]: ...
+
+    def flush(self) -> None: ...
+
+    def close(self, cancel: bool = False) -> None: ...
 
 
-def _until_incomplete(run_one: Any, jobs: Sequence[Sequence[str]], first_index: int) -> list[Outcome]:
+def _until_incomplete(
+    run_one: Callable[[list[str], int], Outcome], jobs: Sequence[Sequence[str]], first_index: int
+) -> list[Outcome]:
     outcomes = []
     for offset, overrides in enumerate(jobs):
         outcome = run_one(list(overrides), first_index + offset)
@@ -67,7 +56,7 @@ class InlineSlots:
 
     size = 1
 
-    def __init__(self, launcher: Any) -> None:
+    def __init__(self, launcher: Launcher) -> None:
         self.launcher = launcher
 
     def _run(self, overrides: list[str], index: int) -> Outcome:
@@ -93,7 +82,7 @@ class LauncherSlots:
     and resolves the futures when the launcher returns.
     """
 
-    def __init__(self, launcher: Any, size: int) -> None:
+    def __init__(self, launcher: Launcher, size: int) -> None:
         self.launcher, self.size = launcher, size
         self._queue: list[tuple[list[list[str]], int, Future[list[Outcome]]]] = []
 
@@ -128,9 +117,9 @@ class ProcessSlots:
     def __init__(
         self,
         size: int,
-        hydra_context: Any,
-        config: Any,
-        task_function: Any,
+        hydra_context: HydraContext,
+        config: DictConfig,
+        task_function: TaskFunction,
         environments: Sequence[Mapping[str, str | None]] = (),
     ) -> None:
         import cloudpickle

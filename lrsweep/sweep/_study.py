@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -13,40 +12,12 @@ import optuna
 
 from lrsweep._errors import StorageError
 from lrsweep._secrets import mask, reveal
+from lrsweep.sweep._database import default_storage, engine_kwargs, normalize_url
+from lrsweep.sweep._lock import StudyLock
 
 __all__ = ["connect_storage", "default_storage", "load_trial", "make_storage", "normalize_url", "open_study"]
 
 log = logging.getLogger(__name__)
-
-# SQLite serialises writers; wait for the lock instead of failing with "database is locked".
-_SQLITE_TIMEOUT_S = 120
-# A database server that does not answer fails the connection after this long (then the caller may retry).
-_CONNECT_TIMEOUT_S = 10
-# `postgresql://` and `mysql://` name no driver: SQLAlchemy then wants psycopg2 / mysqlclient; lrsweep ships
-# psycopg (3) and PyMySQL, used when the default driver is not installed.
-_DRIVERS = {"postgresql": ("psycopg2", "postgresql+psycopg"), "postgres": ("psycopg2", "postgresql+psycopg"),
-            "mysql": ("MySQLdb", "mysql+pymysql")}  # fmt: skip
-
-
-def default_storage() -> str:
-    """The embedded default: ``lrsweep.db`` (SQLite) in the working directory."""
-    return f"sqlite:///{Path.cwd() / 'lrsweep.db'}"
-
-
-def normalize_url(url: str) -> str:
-    """``url`` with a driver SQLAlchemy can load for a bare ``postgresql://`` or ``mysql://`` scheme."""
-    scheme, separator, rest = url.partition("://")
-    if separator and scheme in _DRIVERS:
-        default_module, installed = _DRIVERS[scheme]
-        if importlib.util.find_spec(default_module) is None:
-            return f"{installed}://{rest}"
-    return url
-
-
-def _engine_kwargs(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": _SQLITE_TIMEOUT_S}}
-    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": _CONNECT_TIMEOUT_S}}
 
 
 def connect_storage(
@@ -115,13 +86,11 @@ def _rdb_storage(url: str, **settings: Any) -> Any:
     database take turns (the database's lock), and one that still meets a half-made table tries again."""
     import sqlalchemy.exc
 
-    from lrsweep.sweep._lock import StudyLock
-
     for attempt in range(3):
         lock = StudyLock(url, "lrsweep:tables")
         try:
             with lock:
-                return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url), **settings)
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs(url), **settings)
         except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
             if attempt == 2:
                 raise

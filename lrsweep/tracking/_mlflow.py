@@ -51,7 +51,8 @@ class MLflowTracker(Tracker):
         tracking_uri: any MLflow tracking URI; ``None`` follows :func:`resolve_tracking_uri`.
         experiment_name: the experiment, created on first use.
         run_name: the run's name; ``None`` lets the trial name it after the schedule family.
-        run_id: log into this existing run instead of creating one (a sweeper creates each trial's run).
+        run_id: log into this existing run instead of creating one. A sweeper creates each trial's run and
+            owns it: the tracker fills it, and leaves its status (opened and closed by the sweeper) alone.
         parent_run_id: make a new run the child of this one (``mlflow.parentRunId``).
     """
 
@@ -68,6 +69,7 @@ class MLflowTracker(Tracker):
         self.experiment_name = experiment_name
         self.run_name = run_name
         self.run_id: str | None = run_id
+        self._owns_run = run_id is None
         self.parent_run_id = parent_run_id
         self.experiment_id: str | None = None
         self._client: Any = None
@@ -97,8 +99,7 @@ class MLflowTracker(Tracker):
     def start(self, *, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
         from mlflow.entities import Param
 
-        if self.run_id is not None:  # a run made for this trial beforehand
-            self.client.update_run(self.run_id, status="RUNNING")
+        if self.run_id is not None:  # a run made for this trial beforehand, by its owner
             self.experiment_id = self.client.get_run(self.run_id).info.experiment_id
             self.set_tags(tags)
         else:
@@ -152,7 +153,7 @@ class MLflowTracker(Tracker):
         self.client.log_figure(self.run_id, figure, path)
 
     def end(self, status: str) -> None:
-        if self.run_id is not None:
+        if self.run_id is not None and self._owns_run:
             self.client.set_terminated(self.run_id, _STATUS[status])
 
     def describe(self) -> str:

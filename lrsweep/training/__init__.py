@@ -8,6 +8,7 @@ from lrsweep.training._compile import (
     compile_arguments,
     logged_keys,
     objective_direction,
+    setup_record,
     trainer_direction,
 )
 from lrsweep.training._data import trial_data
@@ -24,6 +25,7 @@ __all__ = [
     "logged_keys",
     "objective_direction",
     "run_trial",
+    "setup_record",
     "trainer_direction",
     "trial_data",
     "validate",

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from lrsweep import _records as keys
 from lrsweep._errors import ConfigError
+from lrsweep._plain import plain
 
 __all__ = [
     "LOSS",
@@ -21,6 +23,7 @@ __all__ = [
     "compile_arguments",
     "logged_keys",
     "objective_direction",
+    "setup_record",
     "trainer_direction",
 ]
 
@@ -36,16 +39,8 @@ _MINIMIZE = ("loss", "error", "mae", "mse", "rmse", "mape", "msle", "crossentrop
 _DIRECTIONS = ("maximize", "minimize")
 
 
-def _plain(node: Any) -> Any:
-    from omegaconf import DictConfig, ListConfig, OmegaConf
-
-    if isinstance(node, DictConfig | ListConfig):
-        return OmegaConf.to_container(node, resolve=True)
-    return node
-
-
 def _build(node: Any, field: str, instantiate: Callable[..., Any] | None) -> Any:
-    node = _plain(node)
+    node = plain(node)
     if isinstance(node, str):
         return node
     if isinstance(node, Mapping) and "_target_" in node:
@@ -60,7 +55,7 @@ def _build(node: Any, field: str, instantiate: Callable[..., Any] | None) -> Any
 def compile_arguments(trainer: Any, instantiate: Callable[..., Any] | None = None) -> dict[str, Any]:
     """``model.compile``'s ``loss`` and ``metrics`` from the ``trainer`` config."""
     loss = _build(trainer.get("loss", LOSS), "trainer.loss", instantiate)
-    metrics = [_build(m, "trainer.metrics", instantiate) for m in _plain(trainer.get("metrics", list(METRICS)))]
+    metrics = [_build(m, "trainer.metrics", instantiate) for m in plain(trainer.get("metrics", list(METRICS)))]
     return {"loss": loss, "metrics": metrics}
 
 
@@ -123,3 +118,20 @@ def objective_direction(objective: str, direction: str | None = None) -> str:
     raise ConfigError(
         "trainer.direction", None, f"set to maximize or minimize: lrsweep cannot tell which is better for {objective}"
     )
+
+
+def setup_record(config: Any) -> dict[str, Any]:
+    """How a composed config compiles and fits its model, as a trial's record keeps it for ``lrsweep export``."""
+    trainer = config.trainer
+    record = {
+        keys.TRIAL_SCHEDULE: plain(config.schedule),
+        keys.TRIAL_FAMILY: str(config.schedule.family),
+        keys.TRIAL_OPTIMIZER: plain(config.optimizer),
+        keys.TRIAL_LOSS: plain(trainer.get("loss", LOSS)),
+        keys.TRIAL_METRICS: plain(trainer.get("metrics", list(METRICS))),
+        keys.TRIAL_BATCH_SIZE: int(trainer.batch_size),
+        keys.TRIAL_OBJECTIVE: str(trainer.objective),
+    }
+    if config.get("label"):
+        record[keys.TRIAL_LABEL] = str(config.label)
+    return record

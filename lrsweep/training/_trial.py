@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from lrsweep import _records as keys
 from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
 from lrsweep.training._compile import check_objective, compile_arguments
@@ -248,11 +249,11 @@ def run_trial(
         run_name=family,
         params=params,
         tags={
-            "lrsweep.family": family,
-            "lrsweep.kind": schedule.kind,
-            "lrsweep.backend": backend_name(),
-            "lrsweep.device": device_description(),
-            "lrsweep.status": "running",
+            keys.TAG_FAMILY: family,
+            keys.TAG_KIND: schedule.kind,
+            keys.TAG_BACKEND: backend_name(),
+            keys.TAG_DEVICE: device_description(),
+            keys.TAG_STATUS: "running",
         },
     )
     tracker.log_text(OmegaConf.to_yaml(config, resolve=True), "config.yaml")
@@ -290,9 +291,9 @@ def run_trial(
         raise
     finally:
         seconds = time.perf_counter() - started
-        tags = {"lrsweep.status": status, "lrsweep.epochs_completed": str(epochs.epochs_completed)}
+        tags = {keys.TAG_STATUS: status, keys.TAG_EPOCHS_COMPLETED: str(epochs.epochs_completed)}
         if reason is not None:
-            tags["lrsweep.failure_reason"] = reason[:4000]
+            tags[keys.TAG_FAILURE_REASON] = reason[:4000]
         if recorder.values:
             figure = plot_lr(
                 recorder.trace,

@@ -1,0 +1,62 @@
+"""The keys of every record lrsweep keeps: Optuna study and trial user attrs, MLflow tags and metrics.
+
+Each key is named once, here; the module that writes a record and every module that reads it import the name.
+Optuna records belong to the sweeper (:mod:`lrsweep.sweep`), which alone writes them; MLflow runs of a study
+are opened and closed by the sweeper too, and filled by the trial's job.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Optuna study user attrs -----------------------------------------------------------------------------------
+STUDY_WORKERS: Final = "lrsweep.workers"  # how many sweep processes joined the study
+STUDY_BUDGET: Final = "lrsweep.n_trials"  # the largest n_trials any run of the study was given
+STUDY_PARENT_RUN: Final = "mlflow_parent_run_id"
+STUDY_TRACKING_URI: Final = "mlflow_tracking_uri"  # masked
+STUDY_COMPARE_WITH_TUTORIAL: Final = "compare_with_tutorial"  # set through hydra.sweeper.study_attrs
+
+# --- Optuna trial user attrs -----------------------------------------------------------------------------------
+TRIAL_RUN: Final = "mlflow_run_id"
+TRIAL_OVERRIDES: Final = "overrides"  # the sampled parameters as Hydra overrides
+TRIAL_FAMILY: Final = "family"
+TRIAL_LABEL: Final = "label"
+TRIAL_WORKER: Final = "worker"  # host:pid of the sweep process that asked for the trial
+TRIAL_TOLD_BY: Final = "told_by"  # ... and of the one that told its outcome
+TRIAL_FAIL_REASON: Final = "fail_reason"
+TRIAL_VALUES: Final = "objective_values"  # one per seed, with repeats > 1
+TRIAL_STD: Final = "objective_std"
+# How the trial compiled and fit its model (what `lrsweep export` needs):
+TRIAL_SCHEDULE: Final = "schedule"
+TRIAL_OPTIMIZER: Final = "optimizer"
+TRIAL_LOSS: Final = "loss"
+TRIAL_METRICS: Final = "metrics"
+TRIAL_BATCH_SIZE: Final = "batch_size"
+TRIAL_OBJECTIVE: Final = "objective"
+# What the job measured and returned:
+TRIAL_STEPS_PER_EPOCH: Final = "steps_per_epoch"
+TRIAL_EPOCHS: Final = "epochs"
+TRIAL_EPOCH_SECONDS: Final = "epoch_seconds"
+TRIAL_PEAK_MEMORY: Final = "peak_memory"
+TRIAL_PROCESS: Final = "process"  # host:pid of the worker process that trained it
+TRIAL_RETRIED_WITHOUT: Final = (TRIAL_RUN, TRIAL_WORKER)  # attrs a stale trial's retry does not inherit
+
+# --- MLflow tags, params and metrics ---------------------------------------------------------------------------
+TAG_PARENT: Final = "mlflow.parentRunId"
+TAG_ROLE: Final = "lrsweep.role"
+ROLE_STUDY: Final = "study"
+ROLE_TRIAL: Final = "trial"
+TAG_STUDY: Final = "optuna.study_name"  # also a param of each trial's run
+TAG_TRIAL: Final = "optuna.trial_number"  # also a param of each trial's run
+TAG_STATE: Final = "optuna.state"
+TAG_FAIL_REASON: Final = "optuna.fail_reason"
+TAG_BEST: Final = "lrsweep.best"  # the trial `lrsweep export` exported last
+TAG_FAMILY: Final = "lrsweep.family"
+TAG_KIND: Final = "lrsweep.kind"
+TAG_BACKEND: Final = "lrsweep.backend"
+TAG_DEVICE: Final = "lrsweep.device"
+TAG_STATUS: Final = "lrsweep.status"
+TAG_EPOCHS_COMPLETED: Final = "lrsweep.epochs_completed"
+TAG_FAILURE_REASON: Final = "lrsweep.failure_reason"
+METRIC_VALUE: Final = "optuna.value"
+METRIC_BEST: Final = "best_value"

@@ -1,0 +1,162 @@
+"""The scheduling loop: keep every slot busy until the study's budget is met, then stop.
+
+A freed slot asks for the next trial at once (under the study's lock, so many workers share one exact budget);
+each trial is sampled, recorded, turned into its jobs' overrides and submitted; each finished trial is told.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import TYPE_CHECKING
+
+from optuna.trial import Trial, TrialState
+
+from lrsweep import _records as keys
+from lrsweep._errors import LRSweepError
+from lrsweep.sweep._heartbeat import fail_stale_trials
+from lrsweep.sweep._outcome import Outcome, best, counts
+from lrsweep.sweep._overrides import TrialTarget, trial_overrides
+from lrsweep.sweep._sample import sample, to_override
+
+if TYPE_CHECKING:
+    from lrsweep.sweep._progress import SweepProgress
+    from lrsweep.sweep._session import SweepSession
+    from lrsweep.sweep._slots import Slots
+
+__all__ = ["SweepStopped", "run_loop"]
+
+log = logging.getLogger("lrsweep.sweep")
+
+Running = dict[Future[list[Outcome]], tuple[Trial, str | None]]
+
+
+class SweepStopped(LRSweepError):
+    """The sweep stopped before its budget: too many failed trials."""
+
+
+def run_loop(session: SweepSession, slots: Slots, progress: SweepProgress) -> None:
+    """Run trials until the budget is met (or the timeout passed); abandon the running ones on any error.
+
+    With free slots and the budget covered by other workers' running trials, wait: if one of those workers
+    dies, its trial goes stale after the grace period and its parameters come back as a waiting trial.
+    """
+    started = time.monotonic()
+    running: Running = {}
+    starting: list[tuple[Trial, str | None]] = []  # a trial between ask and submit (inline slots run it in submit)
+    tally = [0, 0]  # trials ended, of which failed
+    try:
+        while True:
+            timeout = session.settings.timeout
+            timed_out = timeout is not None and time.monotonic() - started > timeout
+            if not timed_out:
+                _fill(session, slots, progress, running, starting)
+            slots.flush()
+            if timed_out and not running:
+                log.info("timeout of %s s reached: no new trial starts", timeout)
+                return
+            if not running:
+                if _budget_met(session, progress):
+                    return
+                time.sleep(session.settings.poll_s)  # other workers' trials cover the budget: see that they finish
+                continue
+            _collect(session, slots, progress, running, tally)
+    except BaseException as error:
+        reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
+        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        for trial, run_id in [*running.values(), *starting]:
+            session.records.abandon(trial, run_id, reason, status)
+            session.heartbeats.remove(trial._trial_id)
+        raise
+
+
+def _fill(
+    session: SweepSession,
+    slots: Slots,
+    progress: SweepProgress,
+    running: Running,
+    starting: list[tuple[Trial, str | None]],
+) -> None:
+    """Start trials while slots are free and the budget allows."""
+    while len(running) < slots.size:
+        trial = session.retry(lambda: _claim(session, progress), "asking for a trial")
+        if trial is None:
+            return
+        starting.append((trial, None))
+        run_id, jobs = _start(session, trial, progress)
+        starting[-1] = (trial, run_id)
+        # Job numbers (and so output folders) follow trial numbers: unique across workers.
+        running[slots.submit(jobs, trial.number * session.settings.repeats)] = (trial, run_id)
+        starting.clear()
+
+
+def _budget_met(session: SweepSession, progress: SweepProgress) -> bool:
+    done, others = session.retry(lambda: counts(session.study), "counting trials")
+    progress.set_done(done)
+    return done >= session.n_trials or others == 0 or session.settings.heartbeat_interval is None
+
+
+def _collect(session: SweepSession, slots: Slots, progress: SweepProgress, running: Running, tally: list[int]) -> None:
+    """Wait for a trial to end (or, with a free slot, a poll period) and tell each that did."""
+    idle = len(running) < slots.size
+    finished, _ = wait(running, timeout=session.settings.poll_s if idle else None, return_when=FIRST_COMPLETED)
+    for future in finished:
+        trial, run_id = running.pop(future)
+        state = _finish(session, trial, run_id, future.result(), progress)
+        tally[0] += 1
+        tally[1] += state == TrialState.FAIL
+    ended, failed = tally
+    limit = session.settings.max_failure_rate
+    if ended >= 3 and failed / ended > limit:
+        raise SweepStopped(
+            f"{failed} of the last {ended} trials failed (more than hydra.sweeper.max_failure_rate={limit}); see the "
+            "failure reasons in the study's trials (user attr fail_reason) or the MLflow runs (tag "
+            "lrsweep.failure_reason)"
+        )
+
+
+def _claim(session: SweepSession, progress: SweepProgress) -> Trial | None:
+    """Under the study's lock: a new (or waiting) trial if finished plus running trials are below the budget."""
+    study = session.study
+    with session.lock:
+        fail_stale_trials(study)
+        done, running = counts(study)
+        progress.set_done(done)
+        if done + running >= session.n_trials:
+            return None
+        trial = study.ask()
+        session.heartbeats.add(trial._trial_id)
+    return trial
+
+
+def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tuple[str | None, list[list[str]]]:
+    """Sample a trial, record what it runs and open its MLflow run; its jobs' overrides (one per repeat)."""
+    from lrsweep.training import setup_record
+
+    values = session.retry(
+        lambda: sample(trial, session.space, session.total_steps, session.segments), "sampling a trial"
+    )
+    sampled = [to_override(k, v) for k, v in values.items()]
+    job_config = session.compose([*session.fixed, *sampled])
+    attrs = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}
+    run_id = session.records.start(trial, attrs)
+    runs = session.runs
+    target = TrialTarget(
+        session.study.study_name, session.storage, trial.number, run_id, runs.parent_run_id if runs else None
+    )
+    jobs = trial_overrides(session.fixed, sampled, target, repeats=session.settings.repeats, seed=session.seed)
+    progress.trial_started(trial.number, str(attrs[keys.TRIAL_FAMILY]))
+    return run_id, jobs
+
+
+def _finish(
+    session: SweepSession, trial: Trial, run_id: str | None, outcomes: list[Outcome], progress: SweepProgress
+) -> TrialState:
+    state, value = session.records.finish(trial, run_id, outcomes)
+    session.heartbeats.remove(trial._trial_id)
+    done = session.retry(lambda: counts(session.study)[0], "counting trials")
+    top = session.retry(lambda: best(session.study), "reading the best trial")
+    progress.set_done(done)
+    progress.trial_finished(trial.number, state.name, value, top)
+    return state

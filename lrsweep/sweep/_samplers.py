@@ -1,0 +1,49 @@
+"""Samplers and pruners from their config nodes, and what the grid sampler needs from the space."""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from typing import Any
+
+import optuna
+from omegaconf import DictConfig
+
+from lrsweep._errors import ConfigError
+from lrsweep.sweep._space import SearchSpace, grid_values
+
+__all__ = ["build_sampler", "instantiate"]
+
+
+def instantiate(node: Any, **overrides: Any) -> Any:
+    """A sampler or pruner from its config node (``_target_`` and arguments), or the object given."""
+    if not isinstance(node, DictConfig):
+        return node
+    from hydra.utils import instantiate as hydra_instantiate
+
+    with warnings.catch_warnings():
+        # TPE's group/multivariate/constant_liar work well but Optuna still flags them experimental.
+        warnings.filterwarnings("ignore", message=r"Argument ``\w+`` is an experimental feature")
+        return hydra_instantiate(node, **overrides)
+
+
+def build_sampler(
+    node: Any, space: SearchSpace, n_trials: int, ordinal: int = 0
+) -> tuple[optuna.samplers.BaseSampler, int]:
+    """The sampler and the number of trials it can give; worker ``ordinal`` > 0 samples with seed + ordinal.
+
+    Workers sharing a study (and each resumed run) count as workers 0, 1, 2, …: with one seed for all, their
+    random start-up trials would repeat each other's.
+    """
+    if ordinal and isinstance(node, DictConfig) and node.get("seed") is not None:
+        sampler = instantiate(node, seed=int(node.seed) + ordinal)
+    else:
+        sampler = instantiate(node)
+    if isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler:
+        if space.conditional:
+            raise ConfigError("hydra.sweeper.sampler", "grid", "a sampler other than grid for conditional spaces")
+        grid = {name: grid_values(name, distribution) for name, distribution in space.params.items()}
+        sampler = sampler(search_space=grid)
+        n_trials = min(n_trials, math.prod(len(values) for values in grid.values()))
+    return sampler, n_trials

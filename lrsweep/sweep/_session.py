@@ -1,0 +1,195 @@
+"""A sweep's session: the study joined (created, resumed or shared), its MLflow runs, lock and heartbeats.
+
+:func:`open_session` builds everything a sweep's loop needs, once, and hands it over as one
+:class:`SweepSession`; nothing is set on the sweeper halfway through.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import TrialState
+
+from lrsweep import _records as keys
+from lrsweep._secrets import mask, remember_all, reveal
+from lrsweep.sweep._database import default_storage, normalize_url
+from lrsweep.sweep._derive import baseline
+from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
+from lrsweep.sweep._lock import StudyLock
+from lrsweep.sweep._outcome import TrialRecords, counts
+from lrsweep.sweep._retry import Retry, retrying
+from lrsweep.sweep._runs import StudyRuns
+from lrsweep.sweep._sample import enqueue_params
+from lrsweep.sweep._samplers import build_sampler, instantiate
+from lrsweep.sweep._settings import SweepSettings
+from lrsweep.sweep._space import SearchSpace
+from lrsweep.sweep._study import connect_storage, open_study
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+    from optuna import Study
+    from optuna.pruners import BasePruner
+    from optuna.samplers import BaseSampler
+
+__all__ = ["Compose", "SweepSession", "open_session"]
+
+log = logging.getLogger("lrsweep.sweep")
+
+Compose = Callable[[list[str]], "DictConfig"]
+"""A job's composed config from its overrides (Hydra's ``load_sweep_config`` on the sweep's config)."""
+
+
+@dataclass(frozen=True)
+class SweepSession:
+    """Everything the sweep's loop reads: built by :func:`open_session`, closed by :meth:`close`."""
+
+    settings: SweepSettings
+    study: Study
+    space: SearchSpace
+    fixed: list[str]
+    storage: str  # masked: what the jobs are given
+    n_trials: int
+    total_steps: int | None
+    segments: dict[str, int]
+    runs: StudyRuns | None
+    lock: StudyLock
+    heartbeats: Heartbeats
+    retry: Retry
+    records: TrialRecords
+    compose: Compose
+    seed: int
+    epochs: int
+
+    def close(self) -> None:
+        self.heartbeats.close()
+        self.lock.close()
+
+
+def open_session(
+    settings: SweepSettings,
+    config: DictConfig,
+    space: SearchSpace,
+    fixed: list[str],
+    compose: Compose,
+    run_length: tuple[int | None, dict[str, int]],
+) -> SweepSession:
+    """Connect to the study's storage and join the study under its lock (the first worker creates it)."""
+    study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
+    direction = settings.direction or _direction(config)
+    url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
+    remember_all(url)  # the jobs get the masked URL and reveal it from the environment
+    sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
+    pruner: BasePruner = instantiate(settings.pruner)
+    stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
+    storage = connect_storage(
+        url,
+        heartbeat_interval=settings.heartbeat_interval,
+        grace_period=settings.grace_period,
+        stale_trial_callback=stale,
+    )
+    lock = StudyLock(normalize_url(reveal(url) or url), f"lrsweep:{study_name}")
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    retry = retrying(url, settings.storage_timeout)
+    with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
+        study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=pruner)
+        _join(study, settings, space, n_trials, lambda overrides: compose([*fixed, *overrides]), run_length[0])
+        runs = _study_runs(config, study, n_trials, direction, sampler, pruner)
+        stale.runs = runs
+        # Trials left RUNNING by a worker that died before it ever beat get one beat now, so they go stale.
+        fail_stale_trials(study)
+        heartbeats = Heartbeats(storage, settings.heartbeat_interval)
+        if settings.heartbeat_interval is not None:
+            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            heartbeats.beat_once([t._trial_id for t in running])
+    done, running_now = counts(study)
+    log.info(
+        "study '%s' in %s: %d of %d trials done, %d running, %s %s",
+        study_name, mask(url), done, n_trials, running_now, direction, config.trainer.objective,
+    )  # fmt: skip
+    return SweepSession(
+        settings=settings,
+        study=study,
+        space=space,
+        fixed=fixed,
+        storage=mask(url),
+        n_trials=n_trials,
+        total_steps=run_length[0],
+        segments=run_length[1],
+        runs=runs,
+        lock=lock,
+        heartbeats=heartbeats,
+        retry=retry,
+        records=TrialRecords(study, runs, retry, worker),
+        compose=compose,
+        seed=int(config.trainer.seed),
+        epochs=int(config.trainer.epochs),
+    )
+
+
+def _join(
+    study: Study,
+    settings: SweepSettings,
+    space: SearchSpace,
+    n_trials: int,
+    compose: Compose,
+    total_steps: int | None,
+) -> None:
+    """Count this worker in; record the budget; a new study gets its baselines and attrs."""
+    ordinal = int(study.user_attrs.get(keys.STUDY_WORKERS, 0))
+    study.set_user_attr(keys.STUDY_WORKERS, ordinal + 1)
+    # The largest budget any run of the study was given: `lrsweep check` flags more finished trials.
+    study.set_user_attr(keys.STUDY_BUDGET, max(n_trials, int(study.user_attrs.get(keys.STUDY_BUDGET, 0))))
+    if ordinal:
+        study.sampler = build_sampler(settings.sampler, space, n_trials, ordinal)[0]
+    if not study.trials:
+        _enqueue_baselines(study, settings, space, compose, total_steps)
+    for key, value in settings.study_attrs.items():
+        study.set_user_attr(key, value)
+
+
+def _enqueue_baselines(
+    study: Study, settings: SweepSettings, space: SearchSpace, compose: Compose, total_steps: int | None
+) -> None:
+    entries = [*space.params.items(), *(item for branch in space.conditional.values() for item in branch.items())]
+    choices = {name: set(spec.choices) for name, spec in entries if isinstance(spec, CategoricalDistribution)}
+    for entry in settings.enqueue:
+        params = enqueue_params(space, baseline(entry, space, compose), total_steps)
+        outside = [name for name, value in params.items() if name in choices and value not in choices[name]]
+        if outside:  # e.g. a space narrowed on the command line: a choice cannot be forced
+            log.info("not enqueued (%s not among the choices): %s", ", ".join(outside), entry)
+            continue
+        study.enqueue_trial(params, skip_if_exists=True)
+
+
+def _direction(config: DictConfig) -> str:
+    from lrsweep.training import trainer_direction
+
+    return trainer_direction(config.trainer)
+
+
+def _study_runs(
+    config: DictConfig, study: Study, n_trials: int, direction: str, sampler: BaseSampler, pruner: BasePruner
+) -> StudyRuns | None:
+    """The study's MLflow runs, when the sweep's config tracks to MLflow (the experiment is the study's name)."""
+    from hydra.utils import instantiate as hydra_instantiate
+
+    from lrsweep.tracking import MLflowTracker
+
+    tracker = hydra_instantiate(config.tracking)
+    if not isinstance(tracker, MLflowTracker):
+        return None
+    tracker.experiment_name = study.study_name
+    settings = {
+        "n_trials": str(n_trials),
+        "direction": direction,
+        "sampler": type(sampler).__name__,
+        "pruner": type(pruner).__name__,
+        "objective": str(config.trainer.objective),
+    }
+    return StudyRuns(tracker, study, settings)

@@ -1,0 +1,210 @@
+"""The settings of a sweep (``hydra.sweeper.*``): every default once, checked once, frozen.
+
+The Hydra plugin's schema (:mod:`hydra_plugins.lrsweep_sweeper.config`) takes its defaults from
+:data:`DEFAULTS`, and the README's table of sweeper settings is generated from the fields' metadata
+(``python -m lrsweep._docs``). This module imports nothing heavy: the plugin reads it at Hydra's start-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lrsweep._errors import ConfigError
+from lrsweep._plain import plain
+
+__all__ = ["DEFAULTS", "SweepSettings", "settings_table"]
+
+
+def _doc(shown: str, meaning: str) -> dict[str, str]:
+    """A field's row in the README's table: the default as shown there, and what the setting does."""
+    return {"shown": shown, "meaning": meaning}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepSettings:
+    """``hydra.sweeper``'s values for one sweep, checked: build with :meth:`from_hydra`."""
+
+    study_name: str | None = field(
+        default=None, metadata=_doc("the sweep's name", "the Optuna study, and the MLflow experiment")
+    )
+    storage: str | None = field(
+        default=None,
+        metadata=_doc(
+            "`sqlite:///lrsweep.db` here",
+            "any Optuna storage URL: `postgresql://user:password@host/db`, `mysql://user:password@host/db` (lrsweep "
+            "brings the psycopg and PyMySQL drivers and uses them for the bare schemes)",
+        ),
+    )
+    direction: str | None = field(
+        default=None,
+        metadata=_doc("from `trainer.objective`", "`maximize` or `minimize`; null: the objective's own direction"),
+    )
+    n_trials: int = field(
+        default=20, metadata=_doc("20 (40 for all_families)", "COMPLETE + PRUNED trials the study ends with")
+    )
+    n_jobs: int | str = field(
+        default="auto",
+        metadata=_doc(
+            "`auto`",
+            "trials at a time on this machine: with Hydra's basic launcher, that many warm worker processes (a freed "
+            "one takes the next trial at once, no batch barrier), shared out over the GPUs (see *GPUs* below); `auto` "
+            "is one trial at a time in the sweep's own process on a machine without an NVIDIA GPU, and several warm "
+            "workers per GPU on one with. With another launcher (`hydra/launcher=joblib`, `submitit_slurm`, …) that "
+            "many trials per launch (`auto`: 1)",
+        ),
+    )
+    repeats: int = field(
+        default=1,
+        metadata=_doc(
+            "1",
+            "seeds per sampled configuration (`trainer.seed`, +1, …): the objective is their mean (std in user attr "
+            "`objective_std`); the first seed reports for pruning, the others are MLflow runs nested under the "
+            "trial's run",
+        ),
+    )
+    timeout: float | None = field(default=None, metadata=_doc("null", "seconds after which no new trial starts"))
+    max_failure_rate: float = field(
+        default=0.5,
+        metadata=_doc(
+            "0.5",
+            "the sweep stops, with one message, once more than this share of its trials failed "
+            "(counted from the third)",
+        ),
+    )
+    heartbeat_interval: int | None = field(
+        default=10,
+        metadata=_doc("10", "seconds between the heartbeats a worker records for each trial it runs (null: off)"),
+    )
+    grace_period: int | None = field(
+        default=60,
+        metadata=_doc(
+            "60",
+            "seconds without a heartbeat after which another worker fails the trial and queues its parameters again",
+        ),
+    )
+    max_retry: int | None = field(
+        default=3,
+        metadata=_doc("3", "how many times the parameters of a trial whose worker died are re-run (null: no limit)"),
+    )
+    storage_timeout: float = field(
+        default=600.0,
+        metadata=_doc(
+            "600", "seconds workers wait, retrying with back-off, while the study's database does not answer"
+        ),
+    )
+    sampler: Any = field(
+        default=None,
+        metadata=_doc(
+            "`tpe` (seed 0, multivariate, constant liar)",
+            "`hydra/sweeper/sampler=tpe\\|random\\|qmc\\|cmaes\\|grid`; its fields as `hydra.sweeper.sampler.<arg>=`",
+        ),
+    )
+    pruner: Any = field(
+        default=None, metadata=_doc("`median`", "`hydra/sweeper/pruner=median\\|successive_halving\\|hyperband\\|none`")
+    )
+    params: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=_doc("the sweep file's", "search space, in hydra-optuna-sweeper's grammar (below)"),
+    )
+    conditional: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=_doc(
+            "—",
+            "`KEY=OPTION: {params}` sampled only when `KEY` drew `OPTION`; `KEY: sweep`: each option's branch is the "
+            "params of its own sweep file, `sweeps/<option>.yaml`",
+        ),
+    )
+    enqueue: list[Any] = field(
+        default_factory=list,
+        metadata=_doc(
+            "—",
+            "configurations tried first, so a sweep never reports worse than its baseline: `preset` (the composed "
+            "defaults), or overrides (`schedule: constant`, `+tutorial: sgd_decay`, `schedule.decay_rate: 0.9`) "
+            "whose unnamed parameters take their composed values",
+        ),
+    )
+    study_attrs: dict[str, Any] = field(default_factory=dict, metadata=_doc("—", "user attrs set on the Optuna study"))
+
+    def __post_init__(self) -> None:
+        self._check_budget()
+        self._check_liveness()
+
+    @classmethod
+    def from_hydra(cls, settings: Mapping[str, Any]) -> SweepSettings:
+        """From ``hydra.sweeper``'s node: plain values (the sampler and pruner nodes kept), flat params keys."""
+        values = {name: plain(settings[name]) for name in _FIELDS if name in settings}
+        for name in ("sampler", "pruner"):
+            if name in settings:
+                values[name] = settings[name]
+        values["params"] = flatten(values.get("params") or {})
+        conditional = values.get("conditional") or {}
+        values["conditional"] = {k: v if isinstance(v, str) else flatten(v) for k, v in conditional.items()}
+        values["enqueue"] = list(values.get("enqueue") or [])
+        values["study_attrs"] = dict(values.get("study_attrs") or {})
+        return cls(**values)
+
+    def _check_budget(self) -> None:
+        if self.n_trials < 1:
+            raise ConfigError("hydra.sweeper.n_trials", self.n_trials, ">= 1")
+        if self.n_jobs != "auto" and not (type(self.n_jobs) is int and self.n_jobs >= 1):
+            raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "an int >= 1 or auto")
+        if self.repeats < 1:
+            raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
+        if not 0.0 <= self.max_failure_rate <= 1.0:
+            raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
+        if self.direction not in (None, "maximize", "minimize"):
+            raise ConfigError("hydra.sweeper.direction", self.direction, "one of ['maximize', 'minimize'] or null")
+
+    def _check_liveness(self) -> None:
+        interval, grace = self.heartbeat_interval, self.grace_period
+        if interval is not None and interval < 1:
+            raise ConfigError("hydra.sweeper.heartbeat_interval", interval, ">= 1 (seconds) or null")
+        if grace is not None and (grace < 1 or (interval is not None and grace <= interval)):
+            raise ConfigError("hydra.sweeper.grace_period", grace, "more seconds than hydra.sweeper.heartbeat_interval")
+        if self.max_retry is not None and self.max_retry < 0:
+            raise ConfigError("hydra.sweeper.max_retry", self.max_retry, ">= 0 or null (no limit)")
+        if self.storage_timeout < 0:
+            raise ConfigError("hydra.sweeper.storage_timeout", self.storage_timeout, ">= 0 (seconds)")
+
+    @property
+    def jobs(self) -> int:
+        """Trials at a time before GPUs are counted: ``n_jobs``, or 1 for ``auto``."""
+        return self.n_jobs if isinstance(self.n_jobs, int) else 1
+
+    @property
+    def poll_s(self) -> float:
+        """How often a worker with nothing to run looks at the study again."""
+        return float(self.heartbeat_interval or 5)
+
+    @property
+    def stale_after_s(self) -> float:
+        """Seconds without a heartbeat before a trial counts as lost."""
+        return float(self.grace_period or 2 * (self.heartbeat_interval or 0))
+
+
+_FIELDS = {f.name for f in dataclasses.fields(SweepSettings)}
+DEFAULTS = SweepSettings()
+"""Every sweeper default."""
+
+
+def settings_table() -> str:
+    """The README's Markdown table of ``hydra.sweeper.`` settings: name, default, meaning."""
+    rows = ["| `hydra.sweeper.` | default | meaning |", "|---|---|---|"]
+    for spec in dataclasses.fields(SweepSettings):
+        rows.append(f"| `{spec.name}` | {spec.metadata['shown']} | {spec.metadata['meaning']} |")
+    return "\n".join(rows) + "\n"
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"schedule": {"decay_rate": ...}}`` (as ``hydra.sweeper.params.schedule.decay_rate=...`` on the command
+    line makes it) to ``{"schedule.decay_rate": ...}``, the flat keys of the sweep files."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
