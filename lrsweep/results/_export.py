@@ -55,9 +55,7 @@ def serialize_schedule(schedule: dict[str, Any], total_steps: int) -> dict[str, 
 
 
 def _preset(schedule: dict[str, Any], total_steps: int, header: str) -> str:
-    values = {k: v for k, v in schedule.items() if k != "family"}
-    if schedule["family"] == "one_cycle" and values.get("total_steps") is None:
-        values["total_steps"] = total_steps  # the schedule the trial ran, whatever the next run's length
+    values = from_config(schedule).for_run(total_steps)  # the schedule the trial ran, whatever the next run's length
     defaults = {"defaults": [f"/schema/schedule/{schedule['family']}@_here_", "_self_"]}
     return header + yaml.safe_dump(defaults, sort_keys=False) + "\n" + yaml.safe_dump(values, sort_keys=False)
 

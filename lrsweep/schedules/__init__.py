@@ -19,16 +19,22 @@ import numpy as np
 
 from lrsweep._errors import ConfigError, TraceUnavailableError
 from lrsweep._plain import plain
-from lrsweep.schedules._base import BuiltSchedule, EpochSchedule, MetricSchedule, ScheduleParams, StepSchedule
+from lrsweep.schedules._base import (
+    BuiltSchedule,
+    EpochSchedule,
+    MetricSchedule,
+    OwnSchedule,
+    ScheduleParams,
+    StepSchedule,
+)
 from lrsweep.schedules._families import ALL
 
 __all__ = [
     "FAMILIES",
     "BuiltSchedule",
-    "Cyclical",
     "EpochSchedule",
     "MetricSchedule",
-    "OneCycle",
+    "OwnSchedule",
     "ScheduleParams",
     "StepSchedule",
     "TraceUnavailableError",
@@ -41,12 +47,16 @@ FAMILIES: Mapping[str, type[ScheduleParams]] = MappingProxyType({cls.family_name
 """Every schedule family by name: the one registry that configs, docs and tests read."""
 
 
-def __getattr__(name: str) -> Any:
-    # OneCycle and Cyclical import Keras (and so a backend): load them on first use only.
-    if name in ("OneCycle", "Cyclical"):
-        from lrsweep.schedules import _cyclic
+_OWN: Mapping[str, type[OwnSchedule]] = MappingProxyType(
+    {cls.schedule_name: cls for cls in ALL if issubclass(cls, OwnSchedule)}
+)
+__all__ += sorted(_OWN)  # OneCycle, Cyclical, …: the registry's own schedule classes
 
-        return getattr(_cyclic, name)
+
+def __getattr__(name: str) -> Any:
+    # lrsweep's own Keras schedules (OneCycle, Cyclical, …) import Keras, and so a backend: made on first use only.
+    if name in _OWN:
+        return _OWN[name].schedule_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

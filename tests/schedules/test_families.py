@@ -25,7 +25,7 @@ def keras_values(schedule: keras.optimizers.schedules.LearningRateSchedule, n: i
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_family_has_a_preset_that_composes_and_builds(family, compose_config):
-    assert (config_dir() / "schedule" / f"{family}.yaml").is_file()
+    """A preset file in conf/schedule/, or the family's schema when it gives every value."""
     config = compose_config(f"schedule={family}")
     params = from_config(config.schedule)
     assert params.family_name() == family
@@ -431,7 +431,10 @@ def test_a_preset_states_only_what_differs_from_its_schema(family):
 
     import yaml
 
-    preset = yaml.safe_load((config_dir() / "schedule" / f"{family}.yaml").read_text())
+    file = config_dir() / "schedule" / f"{family}.yaml"
+    if not file.exists():  # the schema is the preset (lrsweep.config registers it)
+        return
+    preset = yaml.safe_load(file.read_text())
     defaults = {
         f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
         for f in dataclasses.fields(FAMILIES[family])

@@ -1,0 +1,60 @@
+"""1cycle and cyclical: step-wise families whose Keras schedules lrsweep writes by hand in
+:mod:`lrsweep.schedules._cyclic` (loaded, with Keras, on first use)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lrsweep.schedules._base import OwnSchedule
+
+
+@dataclass(kw_only=True)
+class OneCycleParams(OwnSchedule):
+    family: str = "one_cycle"
+    max_learning_rate: float
+    total_steps: int | None = None
+    pct_start: float = 0.3
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+    anneal: str = "cos"
+
+    schedule_name = "OneCycle"
+    formula = (
+        "warm-up from max_learning_rate/div_factor to max_learning_rate over pct_start · total_steps, then anneal "
+        "to max_learning_rate/(div_factor · final_div_factor) at total_steps (cos or linear); "
+        "total_steps null = the run's length"
+    )
+
+    def validate(self) -> None:
+        self.keras_schedule(1)  # OneCycle checks its own arguments
+
+    @classmethod
+    def schedule_class(cls) -> type:
+        from lrsweep.schedules._cyclic import OneCycle
+
+        return OneCycle
+
+
+@dataclass(kw_only=True)
+class CyclicalParams(OwnSchedule):
+    family: str = "cyclical"
+    initial_learning_rate: float
+    maximal_learning_rate: float
+    step_size: int
+    mode: str = "triangular"
+    gamma: float = 1.0
+
+    schedule_name = "Cyclical"
+    formula = (
+        "triangle wave between initial_learning_rate and maximal_learning_rate, half a period = step_size; "
+        "amplitude halved each cycle (triangular2) or × gamma^step (exp_range)"
+    )
+
+    def validate(self) -> None:
+        self.keras_schedule(1)  # Cyclical checks its own arguments
+
+    @classmethod
+    def schedule_class(cls) -> type:
+        from lrsweep.schedules._cyclic import Cyclical
+
+        return Cyclical
