@@ -1,0 +1,94 @@
+"""Contract tests over the registries, as Optuna runs one sampler suite over every sampler: every schedule class
+lrsweep writes and every sweep file, found from the registry and the folders, never listed here. (Every family's
+preset composing, building, tracing and serializing in-process is in test_families.py, over the same registry.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import optuna
+import pytest
+import yaml
+
+from lrsweep._paths import config_dir
+from lrsweep.schedules import FAMILIES, OwnSchedule, StepSchedule, from_config
+from lrsweep.sweep._derive import derive_branches
+from lrsweep.sweep._sample import sample
+from lrsweep.sweep._settings import flatten
+from lrsweep.sweep._space import parse_space
+
+OWN = sorted(name for name, cls in FAMILIES.items() if cls.keras_object.startswith("lrsweep.schedules."))
+SWEEP_FILES = sorted(p.stem for p in (config_dir() / "sweep").glob("*.yaml"))
+
+
+def test_own_schedule_classes_round_trip_keras_serialization_in_a_fresh_process(compose_config):
+    """Serialized here, deserialized in a new interpreter that imports only ``lrsweep.schedules``'s class."""
+    import keras
+
+    cases = {}
+    for family in OWN:
+        params = from_config(compose_config(f"schedule={family}").schedule)
+        schedule = params.build(400).keras_schedule
+        cases[family] = {
+            "name": params.keras_object.rsplit(".", 1)[1],
+            "serialized": keras.optimizers.schedules.serialize(schedule),
+            "config": schedule.get_config(),
+            "values": [float(schedule(step)) for step in (0, 57, 399)],
+        }
+    script = (
+        "import importlib, json, sys\n"
+        "import keras\n"
+        "cases = json.load(sys.stdin)\n"
+        "out = {}\n"
+        "for family, case in cases.items():\n"
+        "    getattr(importlib.import_module('lrsweep.schedules'), case['name'])  # registers it with Keras\n"
+        "    again = keras.optimizers.schedules.deserialize(case['serialized'])\n"
+        "    out[family] = {'type': type(again).__name__, 'config': again.get_config(),\n"
+        "                   'values': [float(again(step)) for step in (0, 57, 399)]}\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(cases), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    again = json.loads(done.stdout.strip().splitlines()[-1])
+    for family, case in cases.items():
+        assert again[family]["type"] == case["name"], family
+        assert again[family]["config"] == case["config"], family
+        assert again[family]["values"] == pytest.approx(case["values"], rel=1e-6), family
+
+
+@pytest.mark.parametrize("family", OWN)
+def test_own_families_are_step_schedules_named_in_lrsweep_schedules(family):
+    import lrsweep.schedules
+
+    cls = FAMILIES[family]
+    assert issubclass(cls, StepSchedule)
+    name = cls.keras_object.rsplit(".", 1)[1]
+    made = getattr(lrsweep.schedules, name)
+    assert made.__name__ == name and issubclass(made, __import__("keras").optimizers.schedules.LearningRateSchedule)
+    if issubclass(cls, OwnSchedule):
+        assert made is cls.schedule_class()
+
+
+def sweep_file_params(path: str) -> dict | None:
+    file = config_dir() / f"{path}.yaml"
+    return flatten(yaml.safe_load(file.read_text())["hydra"]["sweeper"]["params"]) if file.exists() else None
+
+
+@pytest.mark.parametrize("name", SWEEP_FILES)
+def test_every_sweep_file_parses_and_samples_one_trial(name):
+    sweeper = yaml.safe_load((config_dir() / "sweep" / f"{name}.yaml").read_text())["hydra"]["sweeper"]
+    params, conditional = derive_branches(
+        flatten(sweeper.get("params") or {}), sweeper.get("conditional") or {}, sweep_file_params
+    )
+    space = parse_space(params, conditional)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    values = sample(study.ask(), space, total_steps=1000, segments={"schedule.values": 4})
+    assert values and all(key.startswith(("schedule", "+")) for key in values), values
+
+
+def test_every_family_has_a_sweep_file():
+    assert set(FAMILIES) <= set(SWEEP_FILES), sorted(set(FAMILIES) - set(SWEEP_FILES))
