@@ -15,7 +15,10 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine, TextClause
 
 __all__ = ["StudyLock"]
 
@@ -38,9 +41,9 @@ class StudyLock:
             if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:")
             else None
         )
-        self._engine: Any = None
+        self._engine: Engine | None = None
 
-    def _connection(self) -> Any:
+    def _connection(self) -> Connection:
         if self._engine is None:
             import sqlalchemy
             from sqlalchemy.pool import NullPool
@@ -109,7 +112,7 @@ class StudyLock:
             self._engine.dispose()
 
 
-def _release(connection: Any, statement: Any, parameters: dict[str, Any]) -> None:
+def _release(connection: Connection, statement: TextClause, parameters: dict[str, Any]) -> None:
     """Unlock and close; if the connection is gone (a database restart), the server has dropped the lock."""
     try:
         connection.execute(statement, parameters)

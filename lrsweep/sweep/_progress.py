@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 __all__ = ["SweepProgress", "report_epoch"]
 
@@ -29,8 +32,8 @@ class SweepProgress:
         self.live = sys.stderr.isatty() if live is None else live
         self.best: str = "-"
         self.running: str = ""
-        self._bar: Any = None
-        self._task: Any = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> SweepProgress:
         global _current
@@ -62,7 +65,7 @@ class SweepProgress:
             self._bar.stop()
 
     def _refresh(self) -> None:
-        if self._bar is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=self.done, best=self.best, running=self.running)
 
     def trial_started(self, number: int, label: str) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import Trial
 
 from lrsweep._errors import ConfigError
 from lrsweep.sweep._space import Entry, SearchSpace, Structured
@@ -33,7 +34,7 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _suggest(trial: Any, name: str, distribution: BaseDistribution) -> Any:
+def _suggest(trial: Trial, name: str, distribution: BaseDistribution) -> Any:
     if isinstance(distribution, CategoricalDistribution):
         return trial.suggest_categorical(name, distribution.choices)
     if isinstance(distribution, IntDistribution):
@@ -63,7 +64,7 @@ def _need_steps(name: str, total_steps: int | None) -> int:
 
 
 def _structured(
-    trial: Any,
+    trial: Trial,
     name: str,
     key: str,
     entry: Structured,
@@ -93,7 +94,7 @@ def _structured(
 
 
 def _sample_entries(
-    trial: Any,
+    trial: Trial,
     entries: Mapping[str, Entry],
     values: dict[str, Any],
     total_steps: int | None,
@@ -109,7 +110,7 @@ def _sample_entries(
 
 
 def sample(
-    trial: Any, space: SearchSpace, total_steps: int | None = None, segments: Mapping[str, int] | None = None
+    trial: Trial, space: SearchSpace, total_steps: int | None = None, segments: Mapping[str, int] | None = None
 ) -> dict[str, Any]:
     """Define-by-run: the unconditional params, then those of the branches whose choice was drawn.
 

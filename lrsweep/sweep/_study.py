@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna import Study
+from optuna.pruners import BasePruner
+from optuna.samplers import BaseSampler
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.trial import Trial
 
 from lrsweep._errors import StorageError
 from lrsweep._secrets import mask, reveal
@@ -27,7 +32,7 @@ def connect_storage(
     grace_period: int | None = None,
     stale_trial_callback: Callable[..., None] | None = None,
     field: str = "hydra.sweeper.storage",
-) -> Any:
+) -> RDBStorage:
     """An Optuna RDB storage for ``url`` (real or masked), connected now; a :class:`StorageError` if it cannot be.
 
     With ``heartbeat_interval``, trials whose heartbeat stops for ``grace_period`` seconds are failed by the next
@@ -81,7 +86,7 @@ def _check_sqlite_folder(url: str, field: str) -> None:
         )
 
 
-def _rdb_storage(url: str, **settings: Any) -> Any:
+def _rdb_storage(url: str, **settings: Any) -> RDBStorage:
     """``RDBStorage(url)``; Optuna creates its tables on first use, so workers starting together on an empty
     database take turns (the database's lock), and one that still meets a half-made table tries again."""
     import sqlalchemy.exc
@@ -99,7 +104,7 @@ def _rdb_storage(url: str, **settings: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def make_storage(url: str | None, field: str = "hydra.sweeper.storage") -> Any:
+def make_storage(url: str | None, field: str = "hydra.sweeper.storage") -> RDBStorage:
     """The storage for a URL (``sqlite:///…``, ``postgresql://…``, ``mysql+pymysql://…``), masked or not.
 
     One storage object per URL and process, so the trials a sweep runs in its own process share one
@@ -109,11 +114,18 @@ def make_storage(url: str | None, field: str = "hydra.sweeper.storage") -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _storage(url: str, field: str) -> Any:
+def _storage(url: str, field: str) -> RDBStorage:
     return connect_storage(url, field=field)
 
 
-def open_study(name: str, storage: Any, *, direction: str, sampler: Any = None, pruner: Any = None) -> Any:
+def open_study(
+    name: str,
+    storage: str | BaseStorage | None,
+    *,
+    direction: str,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+) -> Study:
     """Create the study or load it if it exists (a re-run resumes it). ``storage``: a URL or a storage."""
     return optuna.create_study(
         study_name=name,
@@ -125,7 +137,7 @@ def open_study(name: str, storage: Any, *, direction: str, sampler: Any = None, 
     )
 
 
-def load_trial(study_name: str, storage: str | None, trial_number: int, pruner: Any = None) -> Any:
+def load_trial(study_name: str, storage: str | None, trial_number: int, pruner: BasePruner | None = None) -> Trial:
     """The running trial ``trial_number`` of a study, attached through the storage (works in any process)."""
     study = optuna.load_study(study_name=study_name, storage=make_storage(storage), pruner=pruner)
     trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_number)

@@ -1,0 +1,59 @@
+"""The shape the codebase keeps (issue 13): no two modules of lrsweep/ import each other, none is over ~350 lines,
+and no function of the sweep engine is over ~60 lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "lrsweep"
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """Every lrsweep module ``name`` imports, at the top or inside a function."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    imported = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, *([base] if base else [])])
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                imported.add(target if target in modules else base)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return {module for module in imported if module in modules and module != name}
+
+
+def test_no_two_modules_import_each_other():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    mutual = sorted({tuple(sorted((a, b))) for a, targets in graph.items() for b in targets if a in graph[b]})
+    assert mutual == []
+
+
+def test_no_module_is_over_350_lines():
+    sizes = {
+        str(path.relative_to(PACKAGE.parent)): len(path.read_text().splitlines()) for path in PACKAGE.rglob("*.py")
+    }
+    assert {path: n for path, n in sizes.items() if n > 350} == {}
+
+
+def test_no_function_of_the_sweep_engine_is_over_60_lines():
+    long = {}
+    for path in (PACKAGE / "sweep").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if function and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > 60:
+                long[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
+    assert long == {}
