@@ -9,7 +9,7 @@ from lrsweep._errors import LRSweepError, report
 
 __all__ = ["SUBCOMMANDS", "run_subcommand"]
 
-SUBCOMMANDS = ("export", "report", "check")
+SUBCOMMANDS = ("export", "report", "check", "lr-find")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,12 +34,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--study", required=True, help="study name")
     check.add_argument("--storage", help=storage_help)
+
+    find = commands.add_parser(
+        "lr-find",
+        help="the LR range test on the configured model and data: usable learning rates, lr_find.png and .csv",
+        description="Train from the seed weights while the LR grows exponentially from lr_find.min_lr to "
+        "lr_find.max_lr; report the loss curve, its suggestions and the usable LR range. Overrides are the "
+        "ones `lrsweep` takes (optimizer=adam, data=arrays data.path=..., lr_find.num_steps=200).",
+    )
+    find.add_argument("--out", default="lr_find", help="folder for lr_find.png and lr_find.csv (default: ./lr_find)")
+    find.add_argument("overrides", nargs="*", help="Hydra overrides, as for `lrsweep`")
     return parser
 
 
+def _lr_find(overrides: list[str], out: str) -> int:
+    from hydra.utils import instantiate
+
+    from lrsweep._compose import compose
+    from lrsweep.lrfind import check_settings, log_range_test, range_test, write_range_test
+    from lrsweep.training import flatten_params
+
+    config = compose(overrides)
+    check_settings(config.lr_find)  # before any data is loaded
+    test = range_test(config)
+    png, csv = write_range_test(test, out)
+    tracker = instantiate(config.tracking)
+    params = {**flatten_params(config), **{f"lr_find.{k}": str(v) for k, v in config.lr_find.items()}}
+    run_id = log_range_test(test, tracker, params)
+    where = f" · MLflow run {run_id}" if run_id else ""
+    print(f"lrsweep lr-find: {test.summary()} · {png}, {csv}{where}")
+    return 0
+
+
 def run_subcommand(argv: Sequence[str]) -> int:
-    arguments = _parser().parse_args(list(argv))
+    parser = _parser()
+    arguments = parser.parse_args(list(argv))
     try:
+        if arguments.command == "lr-find":
+            return _lr_find(arguments.overrides, arguments.out)
         if arguments.command == "export":
             from lrsweep.results import export_trial
 

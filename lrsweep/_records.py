@@ -15,6 +15,7 @@ STUDY_BUDGET: Final = "lrsweep.n_trials"  # the largest n_trials any run of the 
 STUDY_PARENT_RUN: Final = "mlflow_parent_run_id"
 STUDY_TRACKING_URI: Final = "mlflow_tracking_uri"  # masked
 STUDY_COMPARE_WITH_TUTORIAL: Final = "compare_with_tutorial"  # set through hydra.sweeper.study_attrs
+STUDY_LR_RANGE: Final = "lrsweep.lr_range"  # the range test's record, when lr_range=auto narrowed the space
 
 # --- Optuna trial user attrs -----------------------------------------------------------------------------------
 TRIAL_RUN: Final = "mlflow_run_id"
@@ -46,6 +47,7 @@ TAG_PARENT: Final = "mlflow.parentRunId"
 TAG_ROLE: Final = "lrsweep.role"
 ROLE_STUDY: Final = "study"
 ROLE_TRIAL: Final = "trial"
+ROLE_LR_FIND: Final = "lr_find"
 TAG_STUDY: Final = "optuna.study_name"  # also a param of each trial's run
 TAG_TRIAL: Final = "optuna.trial_number"  # also a param of each trial's run
 TAG_STATE: Final = "optuna.state"

@@ -72,11 +72,11 @@ def main() -> None:
     """Entry point of the ``lrsweep`` console script."""
     from lrsweep._commands import SUBCOMMANDS, run_subcommand
 
-    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
-        sys.exit(run_subcommand(sys.argv[1:]))
     if os.getcwd() not in sys.path and "" not in sys.path:
         # The user's `_target_`s (model, data, functions) import from the working directory, as with `python -m`.
         sys.path.insert(0, os.getcwd())
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        sys.exit(run_subcommand(sys.argv[1:]))
     from lrsweep._preflight import check_group_choices
     from lrsweep.config import register_configs
 

@@ -109,6 +109,7 @@ class LRSweepSweeperConf:
     conditional: dict[str, Any] | None = None
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
+    lr_range: str | None = _DEFAULTS.lr_range
     heartbeat_interval: int | None = _DEFAULTS.heartbeat_interval
     grace_period: int | None = _DEFAULTS.grace_period
     max_retry: int | None = _DEFAULTS.max_retry

@@ -17,6 +17,7 @@ __all__ = [
     "FashionMNISTConfig",
     "ImageFolderConfig",
     "KerasDatasetConfig",
+    "LRFindConfig",
     "LRSweepConfig",
     "MLflowTrackingConfig",
     "NoTrackingConfig",
@@ -143,6 +144,20 @@ class OptunaTrialConfig:
 
 
 @dataclass
+class LRFindConfig:
+    """The LR range test (``lrsweep lr-find``, ``hydra.sweeper.lr_range=auto``): the LR grows exponentially from
+    ``min_lr`` to ``max_lr`` over ``num_steps`` optimizer steps (null: one epoch of the data, at least 100 and
+    at most 300), and stops once the smoothed loss is ``diverge`` times its best (or not finite). ``smoothing`` is the
+    moving average's beta."""
+
+    min_lr: float = 1e-7
+    max_lr: float = 10.0
+    num_steps: int | None = None
+    smoothing: float = 0.95
+    diverge: float = 4.0
+
+
+@dataclass
 class LRSweepConfig:
     """The composed run. ``model`` takes any ``_target_`` that returns a Keras model."""
 
@@ -153,4 +168,5 @@ class LRSweepConfig:
     trainer: TrainerConfig = MISSING
     tracking: Any = MISSING
     optuna: OptunaTrialConfig = field(default_factory=OptunaTrialConfig)
+    lr_find: LRFindConfig = field(default_factory=LRFindConfig)
     label: str | None = None  # a name for the run, e.g. which of the tutorial's settings it is

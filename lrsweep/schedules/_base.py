@@ -65,6 +65,18 @@ class ScheduleParams:
     keras_object: ClassVar[str]
     formula: ClassVar[str]
 
+    floor_learning_rates: ClassVar[tuple[str, ...]] = ()
+    """Learning-rate fields that a schedule decays or cycles down to, rather than trains at."""
+
+    @classmethod
+    def learning_rate_fields(cls) -> dict[str, str]:
+        """Which fields are learning rates: ``peak`` (a rate training runs at: ``*learning_rate``, piecewise
+        ``values``, ``warmup_target``) or ``floor`` (:attr:`floor_learning_rates`). The LR range test narrows both."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        roles = {n: "peak" for n in names if n.endswith("learning_rate") or n in ("values", "warmup_target")}
+        roles.update({name: "floor" for name in cls.floor_learning_rates})
+        return roles
+
     @classmethod
     def family_name(cls) -> str:
         return str(cls.__dataclass_fields__["family"].default)

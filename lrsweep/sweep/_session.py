@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
@@ -22,6 +22,7 @@ from lrsweep.sweep._database import default_storage, normalize_url
 from lrsweep.sweep._derive import baseline
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
 from lrsweep.sweep._lock import StudyLock
+from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
 from lrsweep.sweep._outcome import TrialRecords, counts
 from lrsweep.sweep._retry import Retry, retrying
 from lrsweep.sweep._runs import StudyRuns
@@ -78,6 +79,8 @@ def open_session(
     fixed: list[str],
     compose: Compose,
     run_length: tuple[int | None, dict[str, int]],
+    range_test: RangeTestRunner | None = None,
+    explicit: Collection[str] = (),
 ) -> SweepSession:
     """Connect to the study's storage and join the study under its lock (the first worker creates it)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
@@ -101,17 +104,15 @@ def open_session(
         _join(study, settings, space, n_trials, lambda overrides: compose([*fixed, *overrides]), run_length[0])
         runs = _study_runs(config, study, n_trials, direction, sampler, pruner)
         stale.runs = runs
+        if range_test is not None:
+            space = _within_lr_range(study_range(study, runs, range_test), space, config, explicit)
         # Trials left RUNNING by a worker that died before it ever beat get one beat now, so they go stale.
         fail_stale_trials(study)
         heartbeats = Heartbeats(storage, settings.heartbeat_interval)
         if settings.heartbeat_interval is not None:
             running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             heartbeats.beat_once([t._trial_id for t in running])
-    done, running_now = counts(study)
-    log.info(
-        "study '%s' in %s: %d of %d trials done, %d running, %s %s",
-        study_name, mask(url), done, n_trials, running_now, direction, config.trainer.objective,
-    )  # fmt: skip
+    _announce(study, url, n_trials, direction, str(config.trainer.objective))
     return SweepSession(
         settings=settings,
         study=study,
@@ -130,6 +131,14 @@ def open_session(
         seed=int(config.trainer.seed),
         epochs=int(config.trainer.epochs),
     )
+
+
+def _announce(study: Study, url: str, n_trials: int, direction: str, objective: str) -> None:
+    done, running = counts(study)
+    log.info(
+        "study '%s' in %s: %d of %d trials done, %d running, %s %s",
+        study.study_name, mask(url), done, n_trials, running, direction, objective,
+    )  # fmt: skip
 
 
 def _join(
@@ -165,6 +174,29 @@ def _enqueue_baselines(
             log.info("not enqueued (%s not among the choices): %s", ", ".join(outside), entry)
             continue
         study.enqueue_trial(params, skip_if_exists=True)
+
+
+def _within_lr_range(
+    record: dict[str, Any], space: SearchSpace, config: DictConfig, explicit: Collection[str]
+) -> SearchSpace:
+    if "lower" not in record:
+        log.warning("lr_range=auto: no usable range (%s); the sweep file's bounds stay", record.get("error"))
+        return space
+    from lrsweep.schedules import get_family
+
+    narrowed, changed = narrow(
+        space,
+        float(record["lower"]),
+        float(record["upper"]),
+        str(config.schedule.family),
+        lambda family: get_family(family).learning_rate_fields(),
+        explicit,
+    )
+    log.info(
+        "lr_range=auto: usable LR %.2e … %.2e (range test of %s steps); narrowed %s",
+        record["lower"], record["upper"], record.get("steps_run"), ", ".join(changed) or "nothing",
+    )  # fmt: skip
+    return narrowed
 
 
 def _direction(config: DictConfig) -> str:

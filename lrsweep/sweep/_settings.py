@@ -126,6 +126,16 @@ class SweepSettings:
             "whose unnamed parameters take their composed values",
         ),
     )
+    lr_range: str | None = field(
+        default=None,
+        metadata=_doc(
+            "null",
+            "`auto`: before the first trial, run the LR range test (`lr_find.*`, as `lrsweep lr-find`) once per "
+            "study and narrow every learning-rate parameter of every family in the space to its usable range (log "
+            "scale); kept on the study, so a resumed sweep and other workers reuse it; bounds set on the command "
+            "line win",
+        ),
+    )
     study_attrs: dict[str, Any] = field(default_factory=dict, metadata=_doc("—", "user attrs set on the Optuna study"))
 
     def __post_init__(self) -> None:
@@ -155,6 +165,8 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
+        if self.lr_range not in (None, "auto"):
+            raise ConfigError("hydra.sweeper.lr_range", self.lr_range, "auto or null (off)")
         if self.direction not in (None, "maximize", "minimize"):
             raise ConfigError("hydra.sweeper.direction", self.direction, "one of ['maximize', 'minimize'] or null")
 

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from hydra.types import HydraContext, TaskFunction
     from optuna import Study
 
+    from lrsweep.sweep._lr_range import RangeTestRunner
+    from lrsweep.sweep._runs import StudyRuns
+
 __all__ = ["OptunaSweep", "SweepStopped"]
 
 log = logging.getLogger("lrsweep.sweep")
@@ -84,8 +87,17 @@ class OptunaSweep:
         if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
             keep_off_accelerators()
         job_config = self._check_job_config(fixed)
+        range_test = None
+        if settings.lr_range == "auto":
+            from lrsweep.lrfind import check_settings
+
+            check_settings(job_config.lr_find)  # before the study is opened
+            range_test = self._range_test(job_config)
         plan = plan_workers(settings.n_jobs, accelerators, job_config, environ)
-        session = open_session(settings, self.config, space, fixed, self._compose, self._run_length(space))
+        explicit = {argument.partition("=")[0].lstrip("+~") for argument in arguments}
+        session = open_session(
+            settings, self.config, space, fixed, self._compose, self._run_length(space), range_test, explicit
+        )
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
         if isinstance(slots, InlineSlots):
             import keras  # noqa: F401  (its backend's start-up lines go before the progress bar, not through it)
@@ -105,6 +117,31 @@ class OptunaSweep:
             _close_parent(session, status)
         self._summary(session)
         return session.study
+
+    def _range_test(self, job_config: DictConfig) -> RangeTestRunner:
+        """The study's LR range test, on one job's config: its files in the sweep's folder, its MLflow run under
+        the study's (it runs in this process, once per study; see :mod:`lrsweep.sweep._lr_range`)."""
+
+        def run(runs: StudyRuns | None) -> dict[str, Any]:
+            from lrsweep.lrfind import log_range_test, range_test, write_range_test
+
+            test = range_test(job_config)
+            write_range_test(test, str(self.config.hydra.sweep.dir))
+            run_id = None
+            if runs is not None:
+                from lrsweep.tracking import MLflowTracker
+
+                tracker = MLflowTracker(
+                    tracking_uri=runs.tracker.tracking_uri,
+                    experiment_name=runs.study.study_name,
+                    parent_run_id=runs.parent_run_id,
+                )
+                settings = {f"lr_find.{key}": str(value) for key, value in job_config.lr_find.items()}
+                run_id = log_range_test(test, tracker, settings)
+            log.info("lr_range=auto, range test: %s", test.summary())
+            return {**test.record(), "run_id": run_id}
+
+        return run
 
     def _compose(self, overrides: list[str]) -> DictConfig:
         return self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))

@@ -28,7 +28,7 @@ __all__ = [
     "validate",
 ]
 _VERBOSE = ("auto", "0", "1", "2")
-_UNTRACKED_GROUPS = ("tracking", "optuna", "hydra")
+_UNTRACKED_GROUPS = ("tracking", "optuna", "hydra", "lr_find")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class CyclicalParams(OwnSchedule):
     gamma: float = 1.0
 
     schedule_name = "Cyclical"
+    floor_learning_rates = ("initial_learning_rate",)
     formula = (
         "triangle wave between initial_learning_rate and maximal_learning_rate, half a period = step_size; "
         "amplitude halved each cycle (triangular2) or × gamma^step (exp_range)"

@@ -57,6 +57,7 @@ class PolynomialDecayParams(KerasSchedule):
     cycle: bool = False
 
     keras_class = "PolynomialDecay"
+    floor_learning_rates = ("end_learning_rate",)
     formula = (
         "(initial_learning_rate − end_learning_rate) · (1 − min(step, decay_steps) / decay_steps)^power "
         "+ end_learning_rate; with cycle, decay_steps grows to the next multiple of itself"

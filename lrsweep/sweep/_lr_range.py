@@ -1,0 +1,101 @@
+"""``hydra.sweeper.lr_range=auto``: one LR range test per study, and a search space narrowed to its usable range.
+
+The first worker runs the test (under the study's lock) and keeps its record on the study (user attr
+``lrsweep.lr_range``) and on the study's MLflow run; every later worker and every resumed run reads it back, so
+all trials of a study search the same bounds and the test never runs twice. Each learning-rate parameter of each
+family in the space (the family's :meth:`~lrsweep.schedules.ScheduleParams.learning_rate_fields`) becomes
+``tag(log, interval(lower, upper))`` for a rate training runs at, ``[lower / 100, lower]`` for one it decays or
+cycles down to. Parameters set on the command line keep their bounds; enqueued baselines run as given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from optuna.distributions import FloatDistribution
+
+from lrsweep import _records as keys
+from lrsweep.sweep._space import Entry, SearchSpace, Structured
+
+if TYPE_CHECKING:
+    from optuna import Study
+
+    from lrsweep.sweep._runs import StudyRuns
+
+__all__ = ["narrow", "study_range"]
+
+log = logging.getLogger("lrsweep.sweep")
+
+RangeTestRunner = Callable[["StudyRuns | None"], dict[str, Any]]
+"""Runs the range test (logging it under the study's MLflow run) and returns its record."""
+
+
+def study_range(study: Study, runs: StudyRuns | None, run_test: RangeTestRunner) -> dict[str, Any]:
+    """The study's range test record: read back, or run now and kept (call under the study's lock)."""
+    record = study.user_attrs.get(keys.STUDY_LR_RANGE)
+    if record is not None:
+        return dict(record)
+    from lrsweep.lrfind import CurveError
+
+    try:
+        record = run_test(runs)
+    except CurveError as error:  # kept too: a resumed sweep does not try again
+        record = {"error": str(error)}
+    study.set_user_attr(keys.STUDY_LR_RANGE, record)
+    if runs is not None and "lower" in record:
+        from mlflow.entities import Param
+
+        params = [Param(f"lr_range.{k}", str(record[k])) for k in ("lower", "upper", "steepest", "valley", "run_id")]
+        runs.client.log_batch(runs.parent_run_id, params=[p for p in params if p.value != "None"])
+    return dict(record)
+
+
+def _narrowed(entry: Entry, low: float, high: float) -> Entry | None:
+    distribution = entry.distribution if isinstance(entry, Structured) else entry
+    if not isinstance(distribution, FloatDistribution) or distribution.step is not None:
+        return None  # a choice or a stepped range: left as written
+    bounds = FloatDistribution(low, high, log=True)
+    return replace(entry, distribution=bounds) if isinstance(entry, Structured) else bounds
+
+
+def _family_of(choice: str | None, default: str) -> str:
+    if choice is not None and choice.partition("=")[0] == "schedule":
+        return choice.partition("=")[2]
+    return default
+
+
+def narrow(
+    space: SearchSpace,
+    lower: float,
+    upper: float,
+    family: str,
+    roles: Callable[[str], Mapping[str, str]],
+    explicit: Collection[str] = (),
+) -> tuple[SearchSpace, list[str]]:
+    """The space with every learning-rate parameter's bounds set from ``[lower, upper]``, and what changed.
+
+    ``family``: the schedule of the unconditional params; a ``schedule=X`` branch's params are family ``X``'s.
+    ``roles(family)``: its learning-rate fields and their roles. ``explicit``: keys the command line set.
+    """
+    changed: list[str] = []
+    bounds = {"peak": (lower, upper), "floor": (lower / 100, lower)}
+
+    def narrowed(entries: Mapping[str, Entry], owner: str) -> dict[str, Entry]:
+        out = dict(entries)
+        for name, entry in entries.items():
+            key = name.partition("/")[2] or name
+            role = roles(owner).get(key.removeprefix("schedule.")) if key.startswith("schedule.") else None
+            if role is None or key in explicit:
+                continue
+            new = _narrowed(entry, *bounds[role])
+            if new is not None:
+                out[name] = new
+                changed.append(f"{name} [{bounds[role][0]:.2e}, {bounds[role][1]:.2e}]")
+        return out
+
+    params = narrowed(space.params, family)
+    conditional = {choice: narrowed(branch, _family_of(choice, family)) for choice, branch in space.conditional.items()}
+    return SearchSpace(params=params, fixed=space.fixed, conditional=conditional), changed
