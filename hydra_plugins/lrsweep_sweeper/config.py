@@ -46,6 +46,16 @@ class CmaEsSamplerConf:
 
 
 @dataclass
+class GPSamplerConf:
+    """Optuna 5's Gaussian-process sampler (needs PyTorch: ``pip install lrsweep[gp]``)."""
+
+    _target_: str = "optuna.samplers.GPSampler"
+    seed: int | None = 0
+    n_startup_trials: int = 10
+    deterministic_objective: bool = False
+
+
+@dataclass
 class GridSamplerConf:
     """The search space is filled in from ``params`` (choices and ranges only)."""
 
@@ -123,6 +133,7 @@ for _name, _node in {
     "random": RandomSamplerConf,
     "qmc": QMCSamplerConf,
     "cmaes": CmaEsSamplerConf,
+    "gp": GPSamplerConf,
     "grid": GridSamplerConf,
 }.items():
     _store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="lrsweep")

@@ -123,6 +123,7 @@ def range_test(config: DictConfig, *, dataset: Any = None) -> RangeTest:
     from lrsweep.training._compile import compile_arguments
     from lrsweep.training._trial import _instantiate, check_model_outputs, validate
 
+    started = time.perf_counter()  # its whole cost: data, model, compilation and steps
     settings = config.lr_find
     check_settings(settings)
     validate(config)
@@ -144,7 +145,7 @@ def range_test(config: DictConfig, *, dataset: Any = None) -> RangeTest:
 
     losses: list[float] = []
     best, first, average, diverged = math.inf, math.inf, 0.0, False
-    beta, started = float(settings.smoothing), time.perf_counter()
+    beta = float(settings.smoothing)
     for step, (x, y) in zip(range(num_steps), _batches(dataset, batch_size, seed), strict=False):
         model.optimizer.learning_rate.assign(float(lrs[step]))
         loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
