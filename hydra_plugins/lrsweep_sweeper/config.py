@@ -16,12 +16,25 @@ from lrsweep.sweep._settings import DEFAULTS as _DEFAULTS
 
 @dataclass
 class TPESamplerConf:
+    """``optuna.samplers.TPESampler``: every field hydra-optuna-sweeper exposes, plus ``group`` and ``constant_liar``.
+
+    lrsweep's defaults differ from Optuna's where its sweeps need it: ``multivariate``, ``group`` (conditional
+    families) and ``constant_liar`` (parallel workers) on, 5 start-up trials instead of 10, seed 0. A null field
+    is not passed: Optuna's default (the fields Optuna 4.9 deprecated are null unless set).
+    """
+
     _target_: str = "optuna.samplers.TPESampler"
     seed: int | None = 0
+    consider_prior: bool | None = None
+    prior_weight: float | None = None
+    consider_magic_clip: bool | None = None
+    consider_endpoints: bool | None = None
     n_startup_trials: int = 5
+    n_ei_candidates: int | None = None
     multivariate: bool = True
     group: bool = True
     constant_liar: bool = True
+    warn_independent_sampling: bool | None = None
 
 
 @dataclass
@@ -32,27 +45,61 @@ class RandomSamplerConf:
 
 @dataclass
 class QMCSamplerConf:
+    """``optuna.samplers.QMCSampler`` (``independent_sampler``: a node with ``_target_``, null: random)."""
+
     _target_: str = "optuna.samplers.QMCSampler"
     seed: int | None = 0
     qmc_type: str = "sobol"
     scramble: bool = True
+    independent_sampler: Any = None
+    warn_asynchronous_seeding: bool | None = None
+    warn_independent_sampling: bool | None = None
 
 
 @dataclass
 class CmaEsSamplerConf:
+    """``optuna.samplers.CmaEsSampler``: hydra-optuna-sweeper's fields (``restart_strategy``: ``ipop`` or
+    ``bipop``; ``independent_sampler``: a node with ``_target_``)."""
+
     _target_: str = "optuna.samplers.CmaEsSampler"
     seed: int | None = 0
+    x0: dict[str, Any] | None = None
+    sigma0: float | None = None
     n_startup_trials: int = 1
+    independent_sampler: Any = None
+    warn_independent_sampling: bool | None = None
+    consider_pruned_trials: bool | None = None
+    restart_strategy: str | None = None
+    popsize: int | None = None
+    inc_popsize: int | None = None
+    use_separable_cma: bool | None = None
+    with_margin: bool | None = None
+    lr_adapt: bool | None = None
+
+
+@dataclass
+class NSGAIISamplerConf:
+    """``optuna.samplers.NSGAIISampler``, the genetic sampler for multi-objective studies."""
+
+    _target_: str = "optuna.samplers.NSGAIISampler"
+    seed: int | None = 0
+    population_size: int | None = None
+    mutation_prob: float | None = None
+    crossover_prob: float | None = None
+    swapping_prob: float | None = None
 
 
 @dataclass
 class GPSamplerConf:
-    """Optuna 5's Gaussian-process sampler (needs PyTorch: ``pip install lrsweep[gp]``)."""
+    """Optuna 5's Gaussian-process sampler, for budgets of a few hundred trials (needs PyTorch:
+    ``pip install lrsweep[gp]``; ``independent_sampler``: a node with ``_target_``)."""
 
     _target_: str = "optuna.samplers.GPSampler"
     seed: int | None = 0
     n_startup_trials: int = 10
     deterministic_objective: bool = False
+    independent_sampler: Any = None
+    warn_independent_sampling: bool | None = None
 
 
 @dataclass
@@ -126,21 +173,29 @@ class LRSweepSweeperConf:
     storage_timeout: float = _DEFAULTS.storage_timeout
 
 
-_store = ConfigStore.instance()
-_store.store(group="hydra/sweeper", name="lrsweep", node=LRSweepSweeperConf, provider="lrsweep")
-for _name, _node in {
+SAMPLERS: dict[str, type] = {
     "tpe": TPESamplerConf,
     "random": RandomSamplerConf,
     "qmc": QMCSamplerConf,
     "cmaes": CmaEsSamplerConf,
     "gp": GPSamplerConf,
+    "nsgaii": NSGAIISamplerConf,
     "grid": GridSamplerConf,
-}.items():
-    _store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="lrsweep")
-for _name, _node in {
+}
+"""``hydra/sweeper/sampler=NAME``: the sampler presets. Their fields are the Optuna constructor's arguments; a null
+field is not passed (Optuna's default)."""
+
+PRUNERS: dict[str, type] = {
     "median": MedianPrunerConf,
     "successive_halving": SuccessiveHalvingPrunerConf,
     "hyperband": HyperbandPrunerConf,
     "none": NopPrunerConf,
-}.items():
+}
+"""``hydra/sweeper/pruner=NAME``: the pruner presets."""
+
+_store = ConfigStore.instance()
+_store.store(group="hydra/sweeper", name="lrsweep", node=LRSweepSweeperConf, provider="lrsweep")
+for _name, _node in SAMPLERS.items():
+    _store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="lrsweep")
+for _name, _node in PRUNERS.items():
     _store.store(group="hydra/sweeper/pruner", name=_name, node=_node, provider="lrsweep")

@@ -9,10 +9,10 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["TrialTarget", "trial_overrides"]
+__all__ = ["TrialTarget", "fixed_overrides", "trial_overrides"]
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,9 @@ def trial_overrides(
                 ]
         jobs.append(overrides)
     return jobs
+
+
+def fixed_overrides(fixed: Mapping[str, str]) -> list[str]:
+    """The command line's non-sweep overrides for every job, as typed: ``key=value``, and a deletion without a
+    value stays ``~key`` (Hydra reads ``~key=`` as "delete only if empty")."""
+    return [key if key.startswith("~") and value == "" else f"{key}={value}" for key, value in fixed.items()]

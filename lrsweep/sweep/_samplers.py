@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from lrsweep._errors import ConfigError
 from lrsweep.sweep._space import SearchSpace, grid_values
 
-__all__ = ["build_sampler", "instantiate"]
+__all__ = ["build_sampler", "checked", "instantiate"]
 
 
 def instantiate(node: Any, **overrides: Any) -> Any:
@@ -21,11 +21,40 @@ def instantiate(node: Any, **overrides: Any) -> Any:
     if not isinstance(node, DictConfig):
         return node
     from hydra.utils import instantiate as hydra_instantiate
+    from omegaconf import OmegaConf
+
+    # A null argument is Optuna's own default: not passed, so deprecated ones do not warn on every sweep.
+    node = OmegaConf.create({k: v for k, v in node.items() if v is not None or k in overrides})
 
     with warnings.catch_warnings():
         # TPE's group/multivariate/constant_liar work well but Optuna still flags them experimental.
         warnings.filterwarnings("ignore", message=r"Argument ``\w+`` is an experimental feature")
         return hydra_instantiate(node, **overrides)
+
+
+def checked(node: Any, role: str, **overrides: Any) -> Any:
+    """``instantiate``, or a :class:`ConfigError` naming the presets when ``node`` is not a sampler or pruner
+    (``hydra.sweeper.sampler=nope``) or Optuna refuses its arguments: before any study is opened."""
+    from hydra.errors import InstantiationException
+
+    from hydra_plugins.lrsweep_sweeper.config import PRUNERS, SAMPLERS
+
+    presets, base = (
+        (SAMPLERS, optuna.samplers.BaseSampler) if role == "sampler" else (PRUNERS, optuna.pruners.BasePruner)
+    )
+    allowed = (
+        f"a preset, hydra/sweeper/{role}=" + "|".join(presets) + f" (or a node whose _target_ is an Optuna {role})"
+    )
+    try:
+        made = instantiate(node, **overrides)
+    except InstantiationException as error:
+        reason = str(error.__cause__ or error).strip().splitlines()[0]
+        raise ConfigError(f"hydra.sweeper.{role}", dict(node), f"arguments Optuna accepts ({reason})") from None
+    grid = isinstance(made, functools.partial) and made.func is optuna.samplers.GridSampler
+    if not (isinstance(made, base) or grid):
+        shown = node if not isinstance(node, DictConfig) else dict(node)
+        raise ConfigError(f"hydra.sweeper.{role}", shown, allowed)
+    return made
 
 
 def build_sampler(
@@ -37,9 +66,9 @@ def build_sampler(
     random start-up trials would repeat each other's.
     """
     if ordinal and isinstance(node, DictConfig) and node.get("seed") is not None:
-        sampler = instantiate(node, seed=int(node.seed) + ordinal)
+        sampler = checked(node, "sampler", seed=int(node.seed) + ordinal)
     else:
-        sampler = instantiate(node)
+        sampler = checked(node, "sampler")
     if isinstance(sampler, functools.partial) and sampler.func is optuna.samplers.GridSampler:
         if space.conditional:
             raise ConfigError("hydra.sweeper.sampler", "grid", "a sampler other than grid for conditional spaces")

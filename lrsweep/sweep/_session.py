@@ -27,7 +27,7 @@ from lrsweep.sweep._outcome import TrialRecords, counts
 from lrsweep.sweep._retry import Retry, retrying
 from lrsweep.sweep._runs import StudyRuns
 from lrsweep.sweep._sample import enqueue_params
-from lrsweep.sweep._samplers import build_sampler, instantiate
+from lrsweep.sweep._samplers import build_sampler, checked
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._space import SearchSpace
 from lrsweep.sweep._study import connect_storage, open_study
@@ -88,7 +88,7 @@ def open_session(
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
     sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
-    pruner: BasePruner = instantiate(settings.pruner)
+    pruner: BasePruner = checked(settings.pruner, "pruner")
     stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
     storage = connect_storage(
         url,

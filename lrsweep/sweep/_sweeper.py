@@ -30,6 +30,7 @@ from lrsweep.sweep._derive import derive_branches
 from lrsweep.sweep._devices import keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._loop import SweepStopped, run_loop
 from lrsweep.sweep._outcome import best, counts
+from lrsweep.sweep._overrides import fixed_overrides
 from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._session import SweepSession, open_session
@@ -81,7 +82,7 @@ class OptunaSweep:
     def sweep(self, arguments: list[str]) -> Study:
         settings = SweepSettings.from_hydra(self._raw)
         space = self._space(settings, arguments)
-        fixed = [f"{key}={value}" for key, value in space.fixed.items()]
+        fixed = fixed_overrides(space.fixed)
         environ = dict(os.environ)
         accelerators = visible_accelerators() if own_workers(self.launcher, settings.n_jobs) else []
         if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them

@@ -238,6 +238,9 @@ def test_a_sweep_whose_trials_keep_failing_stops_with_one_message(tmp_path):
         (("hydra/sweeper/sampler=grid",), "`hydra.sweeper.params.schedule.initial_learning_rate` must be"),
         (("hydra.sweeper.n_trials=0",), "`hydra.sweeper.n_trials` must be >= 1"),
         (("schedule.initial_learning_rate=-1",), "`schedule.initial_learning_rate` must be > 0"),
+        (("hydra.sweeper.sampler=nope",), "`hydra.sweeper.sampler` must be a preset, hydra/sweeper/sampler=tpe|"),
+        (("hydra.sweeper.pruner=nope",), "`hydra.sweeper.pruner` must be a preset, hydra/sweeper/pruner=median|"),
+        (("hydra.sweeper.lr_range=always",), "`hydra.sweeper.lr_range` must be auto or null (off)"),
     ],
 )
 def test_bad_sweep_input_stops_before_any_trial(tmp_path, args, message):
