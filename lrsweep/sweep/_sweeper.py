@@ -18,6 +18,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -116,8 +117,33 @@ class OptunaSweep:
             slots.close(cancel=status != "FINISHED")
             session.close()
             _close_parent(session, status)
+        self._write_results(session)
         self._summary(session)
         return session.study
+
+    def _write_results(self, session: SweepSession) -> None:
+        """``optimization_results.yaml`` in the sweep's folder, in hydra-optuna-sweeper's shape: the best trial's
+        parameters as config keys (its overrides) and its value."""
+        import yaml
+
+        top = best(session.study)
+        if top is None:
+            return
+        trial = session.study.trials[top[0]]
+        params = {}
+        for override in trial.user_attrs.get(keys.TRIAL_OVERRIDES, []):
+            key, _, value = override.partition("=")
+            params[key] = yaml.safe_load(value)
+        results = {
+            "name": "lrsweep",
+            "study": session.study.study_name,
+            "best_trial": trial.number,
+            "best_params": params,
+            "best_value": top[1],
+        }
+        folder = Path(str(self.config.hydra.sweep.dir))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "optimization_results.yaml").write_text(yaml.safe_dump(results, sort_keys=False))
 
     def _range_test(self, job_config: DictConfig) -> RangeTestRunner:
         """The study's LR range test, on one job's config: its files in the sweep's folder, its MLflow run under

@@ -89,6 +89,11 @@ def test_exponential_decay_sweep_agrees_trial_by_trial(tmp_path):
         "schedule.staircase": True,
     }
     assert "schedule.decay_steps=500" in trials[0].user_attrs["overrides"]
+    best = study(tmp_path, "exponential_decay").best_trial
+    (results,) = tmp_path.glob("multirun/*/*/optimization_results.yaml")  # as hydra-optuna-sweeper writes it
+    written = yaml.safe_load(results.read_text())
+    assert written["best_value"] == best.value and written["best_trial"] == best.number
+    assert written["best_params"]["schedule.decay_rate"] == pytest.approx(best.params["schedule.decay_rate"])
     assert_study_and_mlflow_agree(tmp_path, "exponential_decay")
     assert_opens_in_optuna_dashboard(f"sqlite:///{tmp_path / 'lrsweep.db'}", "exponential_decay")
 
