@@ -19,7 +19,8 @@ from tests.conftest import BATCH, N_TRAIN
 EPOCHS = 3
 STEPS = -(-N_TRAIN // BATCH)
 
-# Per family: overrides that make the LR move within the few steps of a test run.
+# Per family: overrides that make the LR move within the few steps of a test run (a family whose preset already
+# moves it, e.g. one whose total_steps is the run's length, needs none).
 MOVING = {
     "exponential_decay": [
         "schedule.initial_learning_rate=0.05",
@@ -59,17 +60,13 @@ MOVING = {
 }
 
 
-def test_every_family_has_test_overrides():
-    assert set(MOVING) == set(FAMILIES)
-
-
 def client(tmp_path: Path) -> MlflowClient:
     return MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_trial_trains_and_tracks_every_family(family, compose_config, fast, tmp_path):
-    config = compose_config(f"schedule={family}", f"trainer.epochs={EPOCHS}", *MOVING[family], extra=fast)
+    config = compose_config(f"schedule={family}", f"trainer.epochs={EPOCHS}", *MOVING.get(family, []), extra=fast)
     result = run_trial(config)
 
     store = client(tmp_path)
