@@ -48,7 +48,7 @@ class AppliedLR(keras.callbacks.Callback):
 @pytest.mark.parametrize("family", sorted(f for f in FAMILIES if FAMILIES[f].kind != "metric"))
 def test_a_warm_trial_applies_the_keras_schedule_at_every_step(family, compose_config, warm):
     run_trial(compose_config("schedule=constant", extra=warm))  # the session exists: this trial is a later one
-    config = compose_config(f"schedule={family}", "trainer.epochs=3", *MOVING[family], extra=warm)
+    config = compose_config(f"schedule={family}", "trainer.epochs=3", *MOVING.get(family, []), extra=warm)
     applied = AppliedLR()
     result = run_trial(config, callbacks=[applied])
     assert _warm._session[1].trials == 2
