@@ -12,8 +12,9 @@ tutorial's enqueued runs as ``make sweep`` has them, no pruning (every trial cos
   included in the study's wall time);
 - ``gp``: Optuna 5's ``GPSampler``.
 
-For each arm it reports the median over seeds of the best objective and the seed-to-seed spread, the share of
-trials at chance level (FAIL, or an objective within 0.05 of 1/classes: diverged or not learning), the median
+For each arm it reports the median over seeds of the best objective and the seed-to-seed spread, how many sampled
+trials (the enqueued baselines are the same in every arm) ended at chance level (FAIL, or an objective within
+0.05 of 1/classes: diverged or not learning), the median
 wall time, and what the range test cost; it draws best-so-far against trial number and against wall time
 (``--plot``) and writes everything as JSON (``--out``).
 """
@@ -90,11 +91,15 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     trials = sorted((t for t in study.trials if t.state.is_finished()), key=lambda t: t.number)
     chance = 1.0 / args.classes + CHANCE_MARGIN
     values = [t.value if t.state == optuna.trial.TrialState.COMPLETE else None for t in trials]
+    enqueued = [bool(t.system_attrs.get("fixed_params")) for t in trials]  # the tutorial's runs, as given
     record = study.user_attrs.get("lrsweep.lr_range") or {}
+    low = [v is None or v <= chance for v in values]
     return {
         "values": values,
+        "enqueued": enqueued,
         "finished_s": [t.datetime_complete.timestamp() - wall_clock for t in trials],
-        "at_chance": sum(v is None or v <= chance for v in values),
+        "at_chance": sum(c for c, e in zip(low, enqueued, strict=True) if not e),
+        "enqueued_at_chance": sum(c for c, e in zip(low, enqueued, strict=True) if e),
         "best": max((v for v in values if v is not None), default=None),
         "wall_s": wall,
         "range_test_s": record.get("seconds"),
@@ -112,13 +117,15 @@ def best_so_far(values: list[float | None]) -> list[float | None]:
 
 def _summary(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
     bests = [r["best"] for r in runs.values() if r["best"] is not None]
-    trials = sum(len(r["values"]) for r in runs.values())
+    trials = sum(len(r["values"]) - sum(r["enqueued"]) for r in runs.values())
     range_shares = [r["range_test_s"] / r["wall_s"] for r in runs.values() if r["range_test_s"] is not None]
     return {
         "median_best": statistics.median(bests) if bests else None,
         "spread": [min(bests), max(bests)] if bests else None,
         "at_chance": sum(r["at_chance"] for r in runs.values()),
-        "trials": trials,
+        "trials": trials,  # sampled ones: the enqueued baselines are the same in every arm
+        "enqueued_at_chance": sum(r["enqueued_at_chance"] for r in runs.values()),
+        "enqueued": sum(sum(r["enqueued"]) for r in runs.values()),
         "median_wall_s": statistics.median(r["wall_s"] for r in runs.values()),
         "range_test_share": statistics.median(range_shares) if range_shares else None,
     }
@@ -126,7 +133,7 @@ def _summary(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     rows = [
-        "| arm | median best (of seeds) | seed spread | trials at chance | median wall time | range test |",
+        "| arm | median best (of seeds) | seed spread | sampled trials at chance | median wall time | range test |",
         "|---|---|---|---|---|---|",
     ]
     for arm, result in results["arms"].items():
