@@ -55,7 +55,7 @@ CASES = {
     "family": (("schedule=nope",), "`schedule` must be one of ['constant', 'cosine_decay',"),
     "optimizer": (("optimizer=rmsprob",), "`optimizer` must be one of ['adam', 'sgd']. Received: optimizer='rmsprob'"),
     "sweep": (("-m", "+sweep=nope"), "`sweep` must be one of ['all_families', 'constant',"),
-    "sampler": ((*SWEEP, "hydra/sweeper/sampler=tpee"), "`hydra/sweeper/sampler` must be one of ['cmaes', 'grid',"),
+    "sampler": ((*SWEEP, "hydra/sweeper/sampler=tpee"), "`hydra/sweeper/sampler` must be one of ['cmaes', 'gp',"),
     "pruner": ((*SWEEP, "hydra/sweeper/pruner=nope"), "`hydra/sweeper/pruner` must be one of ['hyperband', 'median',"),
     # Malformed search-space expressions.
     "interval(1)": (

@@ -45,7 +45,8 @@ REQUIRED = {
 def test_every_config_file_composes_and_resolves(compose_config, override):
     config = compose_config(override, *REQUIRED.get(override, ()))
     container = OmegaConf.to_container(config, resolve=True, throw_on_missing=True)
-    assert set(container) == {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna", "label"}
+    groups = {"schedule", "optimizer", "model", "data", "trainer", "tracking", "optuna", "label", "lr_find"}
+    assert set(container) == groups
     assert container["optuna"] == {"study_name": None, "storage": None, "trial_number": None}  # set by sweeps
 
 
