@@ -21,7 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--study", required=True, help="study name")
     export.add_argument("--storage", help=storage_help)
     export.add_argument("--out", default="export", help="output folder (default: ./export)")
-    export.add_argument("--trial", type=int, help="a COMPLETE trial's number instead of the best one")
+    export.add_argument(
+        "--trial",
+        type=int,
+        help="a COMPLETE trial's number instead of the best one (multi-objective studies: instead of the Pareto "
+        "front's best on the first objective)",
+    )
 
     report = commands.add_parser("report", help="compare trials and families of one or more studies")
     report.add_argument("--study", required=True, action="append", help="study name (repeat to compare studies)")
@@ -76,7 +81,9 @@ def run_subcommand(argv: Sequence[str]) -> int:
             from lrsweep.results import export_trial
 
             exported = export_trial(arguments.study, arguments.storage, arguments.out, arguments.trial)
-            print(f"exported trial {exported.trial_number} of '{arguments.study}' (objective {exported.value:.4f}):")
+            shown = ", ".join(f"{v:.4f}" for v in exported.values)
+            picked = f"; picked {exported.rule}" if exported.rule else ""
+            print(f"exported trial {exported.trial_number} of '{arguments.study}' (objective {shown}{picked}):")
             for path in (exported.config, exported.schedule_json, exported.snippet):
                 print(f"  {path}")
             print(f"retrain with: lrsweep --config-dir {arguments.out} schedule={exported.name}")

@@ -7,6 +7,7 @@ are opened and closed by the sweeper too, and filled by the trial's job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 # --- Optuna study user attrs -----------------------------------------------------------------------------------
@@ -62,3 +63,12 @@ TAG_EPOCHS_COMPLETED: Final = "lrsweep.epochs_completed"
 TAG_FAILURE_REASON: Final = "lrsweep.failure_reason"
 METRIC_VALUE: Final = "optuna.value"
 METRIC_BEST: Final = "best_value"
+METRIC_FRONT: Final = "pareto_front_size"  # a multi-objective study's parent run
+
+
+def value_metrics(objectives: Sequence[str]) -> list[str]:
+    """The MLflow metric of each objective's value: ``optuna.value``, or one ``optuna.value.<objective>`` each in
+    a multi-objective study."""
+    if len(objectives) == 1:
+        return [METRIC_VALUE]
+    return [f"{METRIC_VALUE}.{name}" for name in objectives]

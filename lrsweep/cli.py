@@ -55,11 +55,12 @@ def run(config: DictConfig) -> float | JobReport:
         if multirun:
             raise  # Hydra records the job as failed, runs the others, and reports it at the end
         sys.exit(code)
-    if reporter is not None:
-        return JobReport(result.objective, reporter.record)  # a sweep's trial: the sweep reports it
-    name = result.objective_name
+    values = list(result.objectives.values())
+    if reporter is not None:  # a sweep's trial: the sweep reports it (a multi-objective study: every objective)
+        return JobReport(values if len(values) > 1 else result.objective, reporter.record)
+    shown = ", ".join(f"{name} {value:.4f}" for name, value in result.objectives.items())
     print(
-        f"lrsweep: {config.schedule.family} · {name} {result.objective:.4f} after {result.epochs_completed} "
+        f"lrsweep: {config.schedule.family} · {shown} after {result.epochs_completed} "
         f"epoch(s) · {result.seconds:.1f} s" + (f" · MLflow run {result.run_id}" if result.run_id else "")
     )
     return result.objective

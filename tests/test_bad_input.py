@@ -34,7 +34,7 @@ CASES = {
     "epochs": (("trainer.epochs=0",), "`trainer.epochs` must be >= 1. Received: trainer.epochs=0"),
     "objective": (
         ("trainer.objective=val_auc",),
-        "`trainer.objective` must be a key the run logs: one of ['loss', 'accuracy',",
+        "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'accuracy',",
     ),
     "train_size": (("data.train_size=0",), "`data.train_size` must be null or >= 1"),
     "momentum": (("optimizer.momentum=-1",), "optimizer (keras.optimizers.SGD): `momentum` must be a float between"),
@@ -126,7 +126,7 @@ CASES = {
     ),
     "objective not logged": (
         (*SWEEP, "trainer.loss=mse", "trainer.metrics=[mae]", "trainer.objective=val_accuracy"),
-        "`trainer.objective` must be a key the run logs: one of ['loss', 'mae', 'val_loss', 'val_mae']",
+        "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'mae', 'val_loss', 'val_mae', 'fit_seconds', 'steps']",
     ),
     # Results of a study that does not exist.
     "export": (("export", "--study", "nope"), "`--storage` must be an existing study storage"),

@@ -22,7 +22,7 @@ def test_compose_gives_the_clis_config(compose_config):
         (["schedule=nope"], "`schedule` must be one of ['constant', 'cosine_decay',"),
         (["schedule.decay_rat=0.5"], "Could not override 'schedule.decay_rat'."),
         (["schedule.decay_steps=0"], "`schedule.decay_steps` must be > 0. Received: schedule.decay_steps=0"),
-        (["trainer.objective=val_auc"], "`trainer.objective` must be a key the run logs"),
+        (["trainer.objective=val_auc"], "`trainer.objective` must be a key the run logs or measures"),
     ],
 )
 def test_compose_raises_what_the_cli_says(overrides, message):

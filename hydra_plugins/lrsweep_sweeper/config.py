@@ -156,7 +156,7 @@ class LRSweepSweeperConf:
     pruner: Any = MISSING
     study_name: str | None = _DEFAULTS.study_name
     storage: str | None = _DEFAULTS.storage
-    direction: str | None = _DEFAULTS.direction
+    direction: Any = _DEFAULTS.direction  # maximize, minimize, a list of them (multi-objective), or null
     n_trials: int = _DEFAULTS.n_trials
     n_jobs: Any = _DEFAULTS.n_jobs  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
     repeats: int = _DEFAULTS.repeats

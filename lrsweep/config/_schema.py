@@ -31,7 +31,9 @@ __all__ = [
 class TrainerConfig:
     """How one trial trains: ``model.fit`` settings and what the trial returns.
 
-    ``objective`` is the Keras log key whose value at the last epoch the trial returns (e.g. val_accuracy).
+    ``objective`` is the Keras log key whose value at the last epoch the trial returns (e.g. val_accuracy), or a
+    list of them for a multi-objective study (``fit_seconds`` and ``steps``, measured by the trial, count too);
+    ``direction`` is null (each objective's own), ``maximize``/``minimize``, or a list, one per objective.
     ``verbose`` is ``auto`` (a progress bar on a terminal, one line per epoch otherwise) or Keras' 0, 1, 2.
     ``reuse``: consecutive trials in one process share the compiled model (see :mod:`lrsweep.training._warm`).
     ``steps_per_execution``: optimizer steps per compiled call in reused trials (Keras ``compile`` argument).
@@ -40,10 +42,10 @@ class TrainerConfig:
     epochs: int = MISSING
     batch_size: int = MISSING
     seed: int = MISSING
-    objective: str = MISSING
+    objective: Any = MISSING  # a key, or a list of keys
     loss: Any = MISSING
     metrics: list[Any] = MISSING
-    direction: str | None = None
+    direction: Any = None  # null, maximize, minimize, or a list
     verbose: str = MISSING
     reuse: bool = MISSING
     steps_per_execution: int = MISSING

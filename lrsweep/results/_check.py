@@ -2,7 +2,8 @@
 
 Checked: every trial that started has exactly one MLflow child run (under the study's one parent run) and no run
 lacks its trial; the run's ``optuna.state`` tag and status match the trial's state; a COMPLETE trial's
-``optuna.value`` metric equals its value; no more COMPLETE/PRUNED trials than the sweep's ``n_trials``.
+``optuna.value`` metric equals its value (in a multi-objective study, each ``optuna.value.<objective>`` its
+objective's value); no more COMPLETE/PRUNED trials than the sweep's ``n_trials``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrsweep import _records as keys
-from lrsweep.results._trials import load_study
+from lrsweep.results._trials import load_study, objectives_of
 
 __all__ = ["CheckResult", "check_study"]
 
@@ -98,13 +99,14 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
             f"run(s) {[r.info.run_id for r in by_number[number]]} name trial {number}, not in the study"
         )
 
+    metrics = keys.value_metrics(objectives_of(study))
     for trial in trials:
-        problems = _check_trial(trial, by_number.get(trial.number, []), parent_id)
+        problems = _check_trial(trial, by_number.get(trial.number, []), parent_id, metrics)
         result.problems += [f"trial {trial.number} ({trial.state.name}): {p}" for p in problems]
     return result
 
 
-def _check_trial(trial: Any, runs: list[Any], parent_id: str | None) -> list[str]:
+def _check_trial(trial: Any, runs: list[Any], parent_id: str | None, metrics: list[str]) -> list[str]:
     state = trial.state.name
     if state == "WAITING":
         return [f"{len(runs)} run(s) for a trial that has not started"] if runs else []
@@ -124,7 +126,8 @@ def _check_trial(trial: Any, runs: list[Any], parent_id: str | None) -> list[str
     if run.info.status not in _RUN_STATUS.get(state, ()):
         problems.append(f"run {run.info.run_id} has status {run.info.status}")
     if state == "COMPLETE":
-        logged = run.data.metrics.get(keys.METRIC_VALUE)
-        if logged is None or not math.isclose(logged, float(trial.value), rel_tol=1e-6, abs_tol=1e-9):
-            problems.append(f"run {run.info.run_id} has {keys.METRIC_VALUE}={logged}, the trial {trial.value}")
+        for metric, value in zip(metrics, trial.values, strict=True):
+            logged = run.data.metrics.get(metric)
+            if logged is None or not math.isclose(logged, float(value), rel_tol=1e-6, abs_tol=1e-9):
+                problems.append(f"run {run.info.run_id} has {metric}={logged}, the trial {value}")
     return problems

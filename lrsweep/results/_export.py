@@ -13,10 +13,10 @@ from lrsweep import _records as keys
 from lrsweep._errors import ConfigError
 from lrsweep.results._runs import study_record
 from lrsweep.results._snippet import TrialSetup, snippet
-from lrsweep.results._trials import load_study
+from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
 
-__all__ = ["Exported", "export_trial", "serialize_schedule"]
+__all__ = ["Exported", "export_trial", "pick", "serialize_schedule"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Exported:
     snippet: Path
     trial_number: int
     value: float
+    values: tuple[float, ...] = ()
+    rule: str | None = None  # how the trial was picked from a multi-objective study's Pareto front
 
 
 def serialize_schedule(schedule: dict[str, Any], total_steps: int) -> dict[str, Any]:
@@ -70,10 +72,11 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
 
     study = load_study(study_name, storage)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    rule = None
     if trial_number is None:
         if not complete:
             raise ConfigError("--study", study_name, "a study with at least one COMPLETE trial")
-        trial = study.best_trial
+        trial, rule = pick(study)
     else:
         numbers = [t.number for t in complete]
         if trial_number not in numbers:
@@ -85,7 +88,8 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     attrs = trial.user_attrs
     total_steps = int(attrs.get(keys.TRIAL_STEPS_PER_EPOCH, 0)) * int(attrs.get(keys.TRIAL_EPOCHS, 0))
     name = f"{study_name}_trial{trial.number}"
-    header = f"# Exported by lrsweep: study '{study_name}', trial {trial.number}, objective {trial.value:.4f}\n"
+    shown = ", ".join(f"{n} {v:.4f}" for n, v in zip(objectives_of(study), trial.values, strict=True))
+    header = f"# Exported by lrsweep: study '{study_name}', trial {trial.number}, {shown}\n"
 
     out = Path(out)
     (out / "schedule").mkdir(parents=True, exist_ok=True)
@@ -97,7 +101,23 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     module = out / "use_schedule.py"
     module.write_text(snippet(serialized, _setup(study_name, trial)))
     _log_to_mlflow(study, trial, [config, schedule_json, module])
-    return Exported(name, config, schedule_json, module, trial.number, float(trial.value))
+    values = tuple(float(v) for v in trial.values)
+    return Exported(name, config, schedule_json, module, trial.number, values[0], values, rule)
+
+
+def pick(study: Any) -> tuple[Any, str | None]:
+    """The study's best trial; in a multi-objective study, the trial of its Pareto front that is best on the first
+    objective (the next ones break ties), and that rule in words."""
+    if len(study.directions) == 1:
+        return study.best_trial, None
+    objectives = objectives_of(study)
+    signs = [-1.0 if d.name == "MAXIMIZE" else 1.0 for d in study.directions]
+    chosen = min(study.best_trials, key=lambda t: [s * v for s, v in zip(signs, t.values, strict=True)])
+    rule = (
+        f"from the Pareto front ({len(study.best_trials)} trials): the best {objectives[0]}, ties broken by "
+        f"{', '.join(objectives[1:])}; --trial N exports another"
+    )
+    return chosen, rule
 
 
 def _setup(study_name: str, trial: Any) -> TrialSetup:
@@ -115,11 +135,16 @@ def _setup(study_name: str, trial: Any) -> TrialSetup:
         study=study_name,
         number=trial.number,
         family=str(attrs.get(keys.TRIAL_FAMILY, attrs[keys.TRIAL_SCHEDULE]["family"])),
-        objective=str(attrs.get(keys.TRIAL_OBJECTIVE, "objective")),
-        value=float(trial.value),
+        objective=_first(attrs.get(keys.TRIAL_OBJECTIVE, "objective")),
+        value=float(trial.values[0]),
         steps_per_epoch=attrs.get(keys.TRIAL_STEPS_PER_EPOCH),
         **known,
     )
+
+
+def _first(objective: Any) -> str:
+    """The (first) objective's name: a study's trials record one name, or a list in a multi-objective study."""
+    return str(objective[0] if isinstance(objective, list) else objective)
 
 
 def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:

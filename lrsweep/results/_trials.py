@@ -13,7 +13,7 @@ from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask
 from lrsweep.sweep import default_storage, study_storage
 
-__all__ = ["TRIAL_COLUMNS", "load_study", "trials_frame"]
+__all__ = ["TRIAL_COLUMNS", "load_study", "objectives_of", "trials_frame"]
 
 TRIAL_COLUMNS = ["study", "number", "state", "family", "label", "objective", "best_epoch", "epochs_run", "duration_s"]
 
@@ -32,8 +32,17 @@ def load_study(name: str, storage: str | None = None) -> Any:
         raise ConfigError("--study", name, f"one of the studies in {mask(url)}: {sorted(names)}") from None
 
 
-def _row(study: Any, trial: Any) -> dict[str, Any]:
-    maximize = study.direction.name == "MAXIMIZE"
+def objectives_of(study: Any) -> list[str]:
+    """The study's objective names (Optuna's metric names, set by the sweep; ``value``, ``value_1``… otherwise)."""
+    names = study.metric_names
+    if names is None:
+        count = len(study.directions)
+        return ["value"] if count == 1 else [f"value_{i}" for i in range(count)]
+    return [str(name) for name in names]
+
+
+def _row(study: Any, trial: Any, pareto: set[int] | None) -> dict[str, Any]:
+    maximize = study.directions[0].name == "MAXIMIZE"
     curve = trial.intermediate_values
     best_epoch = None
     if curve:
@@ -48,11 +57,15 @@ def _row(study: Any, trial: Any) -> dict[str, Any]:
         "state": trial.state.name,
         "family": trial.user_attrs.get(keys.TRIAL_FAMILY) or schedule.get("family"),
         "label": trial.user_attrs.get(keys.TRIAL_LABEL),
-        "objective": trial.value,
+        "objective": trial.values[0] if trial.values else None,
         "best_epoch": best_epoch,
         "epochs_run": len(curve),
         "duration_s": duration,
     }
+    if pareto is not None:  # a multi-objective study: each objective, and whether the trial is on the front
+        for index, name in enumerate(objectives_of(study)):
+            row[name] = trial.values[index] if trial.values else None
+        row["pareto"] = trial.number in pareto
     for key, value in schedule.items():
         if key != "family":
             row[f"schedule.{key}"] = str(value) if isinstance(value, list | dict) else value
@@ -60,14 +73,19 @@ def _row(study: Any, trial: Any) -> dict[str, Any]:
 
 
 def trials_frame(study_names: Sequence[str], storage: str | None = None) -> pd.DataFrame:
-    """Every trial of the studies, in order: :data:`TRIAL_COLUMNS`, then ``schedule.<key>`` columns."""
-    rows = []
+    """Every trial of the studies, in order: :data:`TRIAL_COLUMNS` (``objective`` is the first objective's value),
+    for a multi-objective study one column per objective and ``pareto`` (on the study's Pareto front), then
+    ``schedule.<key>`` columns."""
+    rows, leading = [], list(TRIAL_COLUMNS)
     for name in study_names:
         study = load_study(name, storage)
-        rows += [_row(study, trial) for trial in study.trials]
+        pareto = {t.number for t in study.best_trials} if len(study.directions) > 1 else None
+        if pareto is not None:
+            leading += [c for c in [*objectives_of(study), "pareto"] if c not in leading]
+        rows += [_row(study, trial, pareto) for trial in study.trials]
     frame = pd.DataFrame(rows)
-    for column in TRIAL_COLUMNS:
+    for column in leading:
         if column not in frame:
             frame[column] = pd.Series(dtype=object)
-    extra = sorted(c for c in frame.columns if c not in TRIAL_COLUMNS)
-    return frame[TRIAL_COLUMNS + extra]
+    extra = sorted(c for c in frame.columns if c not in leading)
+    return frame[leading + extra]

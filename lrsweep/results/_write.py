@@ -11,6 +11,7 @@ import pandas as pd
 
 from lrsweep import _records as keys
 from lrsweep._errors import TraceUnavailableError
+from lrsweep.results._pareto import front_table, plot_pareto_front
 from lrsweep.results._report import (
     beside_tutorial,
     family_summary,
@@ -22,7 +23,7 @@ from lrsweep.results._report import (
     with_tutorial,
 )
 from lrsweep.results._runs import study_record
-from lrsweep.results._trials import load_study, trials_frame
+from lrsweep.results._trials import load_study, objectives_of, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
 
@@ -71,7 +72,7 @@ def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
 def write_report(study_names: Sequence[str], storage: str | None, out: str | Path, top_k: int = 5) -> Report:
     """Build the report of one or more studies and write its files under ``out``."""
     studies = {name: load_study(name, storage) for name in study_names}
-    maximize = next(iter(studies.values())).direction.name == "MAXIMIZE"
+    maximize = next(iter(studies.values())).directions[0].name == "MAXIMIZE"
     trials = trials_frame(study_names, storage)
     if trials.label.isin(TUTORIAL_VAL_ACCURACY).any():
         trials = with_tutorial(trials)
@@ -101,12 +102,32 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     traces = _traces(studies, top)
     if traces:
         report.files.append(plot_lr_traces(traces, out / "lr_top_trials.png"))
-    curves = {
-        f"{row.study} #{row.number} {row.family}": studies[row.study].trials[row.number].intermediate_values
+    curves = {  # none in a multi-objective study: its epochs are not reported (no pruning)
+        f"{row.study} #{row.number} {row.family}": curve
         for row in top.itertuples()
+        if (curve := studies[row.study].trials[row.number].intermediate_values)
     }
     if curves:
         report.files.append(plot_val_curves(curves, objective, out / "objective_curves.png"))
     if len(families):
         report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png", tutorial))
+    several = [name for name, study in studies.items() if len(study.directions) > 1]
+    for name in several:
+        stem = "pareto_front" if len(several) == 1 else f"pareto_front_{name}"
+        _pareto(report, trials, name, studies[name], out / stem)
     return report
+
+
+def _pareto(report: Report, trials: pd.DataFrame, name: str, study: Any, stem: Path) -> None:
+    """A multi-objective study's front: listed in the text, written as CSV, drawn against its first two objectives."""
+    objectives = objectives_of(study)
+    directions = [d.name.lower() for d in study.directions]
+    table = front_table(trials, name, objectives, directions[0] == "maximize")
+    goals = ", ".join(f"{o} ({d})" for o, d in zip(objectives, directions, strict=True))
+    with pd.option_context("display.width", 200):
+        shown = table.to_string(index=False, float_format=lambda v: f"{v:.4f}") if len(table) else "(no trial yet)"
+    report.notes += ["", f"Pareto front of '{name}': {goals}", shown]
+    table.to_csv(stem.with_suffix(".csv"), index=False)
+    report.files.append(stem.with_suffix(".csv"))
+    if len(table):
+        report.files.append(plot_pareto_front(trials, name, objectives, directions, stem.with_suffix(".png")))

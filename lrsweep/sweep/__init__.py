@@ -40,7 +40,14 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     retry = retrying(reference.storage or default_storage(), float(sweeper.get("storage_timeout", 600.0)))
     number = int(reference.trial_number)
     trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
-    return OptunaPruning(trial, str(config.trainer.objective), on_epoch=report_epoch, retry=retry)
+    from lrsweep.training import MEASURED, objective_names
+
+    # A multi-objective study is not pruned (Optuna's pruners are single-objective), nor is one on what the trial
+    # measures at its end (fit_seconds, steps): its epochs are shown, not reported.
+    names = objective_names(config.trainer)
+    monitor = next((name for name in names if name not in MEASURED), "loss")
+    prunable = len(trial.study.directions) == 1 and names[0] == monitor
+    return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable)
 
 
 def study_storage(url: str | None = None, field: str = "--storage") -> BaseStorage:

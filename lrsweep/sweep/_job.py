@@ -13,9 +13,10 @@ _RECORD_ATTRIBUTE = "lrsweep_record"
 
 @dataclass(frozen=True)
 class JobReport:
-    """What a sweep's job returns: the objective, and what it measured (run length, epoch times, memory)."""
+    """What a sweep's job returns: the objective (a list, one per objective, in a multi-objective study), and what
+    it measured (run length, epoch times, memory)."""
 
-    value: float
+    value: float | list[float]
     record: dict[str, Any] = field(default_factory=dict)
 
 

@@ -28,20 +28,44 @@ if TYPE_CHECKING:
     from lrsweep.sweep._retry import Retry
     from lrsweep.sweep._runs import StudyRuns
 
-__all__ = ["Outcome", "TrialRecords", "best", "close_stale_run", "counts", "outcome_of"]
+__all__ = [
+    "Outcome",
+    "TrialRecords",
+    "Values",
+    "best",
+    "best_label",
+    "close_stale_run",
+    "counts",
+    "front",
+    "outcome_of",
+]
 
 log = logging.getLogger("lrsweep.sweep")
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
+Values = tuple[float, ...]
+"""A trial's objectives: one value, or one per objective of a multi-objective study."""
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What one job gave: the Optuna state it means, the objective, the failure reason, what it measured."""
+    """What one job gave: the Optuna state it means, the objectives, the failure reason, what it measured."""
 
     state: TrialState
-    value: float | None = None
+    values: Values | None = None
     reason: str | None = None
     record: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _numbers(raw: Any) -> Values | str:
+    """The job's return value as finite numbers, or why it is not."""
+    try:
+        values = tuple(float(v) for v in raw) if isinstance(raw, list | tuple) else (float(raw),)
+    except (TypeError, ValueError):
+        return f"the job returned {raw!r}, not a number"
+    bad = [v for v in values if not math.isfinite(v)]
+    return f"the objective is {bad[0]}" if bad else values
 
 
 def outcome_of(result: JobReturn) -> Outcome:
@@ -51,35 +75,34 @@ def outcome_of(result: JobReturn) -> Outcome:
     if result.status == JobStatus.COMPLETED:
         returned = result.return_value
         record = returned.record if isinstance(returned, JobReport) else {}
-        raw = returned.value if isinstance(returned, JobReport) else returned
-        try:
-            value = float(raw)
-        except (TypeError, ValueError):
-            return Outcome(TrialState.FAIL, reason=f"the job returned {raw!r}, not a number", record=record)
-        if not math.isfinite(value):
-            return Outcome(TrialState.FAIL, reason=f"the objective is {value}", record=record)
-        return Outcome(TrialState.COMPLETE, value, record=record)
+        values = _numbers(returned.value if isinstance(returned, JobReport) else returned)
+        if isinstance(values, str):
+            return Outcome(TrialState.FAIL, reason=values, record=record)
+        return Outcome(TrialState.COMPLETE, values, record=record)
     error = result._return_value
     record = carried_record(error)
     if isinstance(error, TrialPrunedError):
-        return Outcome(TrialState.PRUNED, error.value, record=record)
+        return Outcome(TrialState.PRUNED, (error.value,), record=record)
     reason = str(error) if isinstance(error, LRSweepError) else f"{type(error).__name__}: {error}"
     return Outcome(TrialState.FAIL, reason=reason, record=record)
 
 
-def _attrs_of(outcomes: Sequence[Outcome]) -> tuple[TrialState, float | None, str | None, dict[str, Any]]:
-    """The trial's state, value (the mean over seeds), reason and user attrs from its jobs' outcomes."""
+def _attrs_of(outcomes: Sequence[Outcome]) -> tuple[TrialState, Values | None, str | None, dict[str, Any]]:
+    """The trial's state, values (each the mean over seeds), reason and user attrs from its jobs' outcomes."""
     last = outcomes[-1]
     attrs: dict[str, Any] = dict(outcomes[0].record)  # the first seed is the one that reports to the trial
-    value = None
+    values = None
     if last.state == TrialState.COMPLETE:
-        values = [o.value for o in outcomes if o.value is not None]
-        value = statistics.fmean(values)
-        if len(values) > 1:
-            attrs.update({keys.TRIAL_VALUES: values, keys.TRIAL_STD: statistics.stdev(values)})
+        seeds = [o.values for o in outcomes if o.values is not None]
+        values = tuple(statistics.fmean(column) for column in zip(*seeds, strict=True))
+        if len(seeds) > 1:
+            spread = [statistics.stdev(column) for column in zip(*seeds, strict=True)]
+            single = len(values) == 1
+            attrs[keys.TRIAL_VALUES] = [s[0] for s in seeds] if single else [list(s) for s in seeds]
+            attrs[keys.TRIAL_STD] = spread[0] if single else spread
     if last.reason is not None:
         attrs[keys.TRIAL_FAIL_REASON] = last.reason
-    return last.state, value, last.reason, attrs
+    return last.state, values, last.reason, attrs
 
 
 def counts(study: Study) -> tuple[int, int]:
@@ -90,12 +113,28 @@ def counts(study: Study) -> tuple[int, int]:
 
 
 def best(study: Study) -> tuple[int, float] | None:
-    """(number, value) of the study's best trial so far, or ``None``."""
+    """(number, value) of the study's best trial so far; ``None`` before one, and in a multi-objective study."""
+    if len(study.directions) > 1:
+        return None
     try:
         trial = study.best_trial
     except ValueError:
         return None
     return trial.number, float(trial.value)  # type: ignore[arg-type]
+
+
+def front(study: Study) -> list[FrozenTrial]:
+    """The study's best trials: its Pareto front (the best trial, in a single-objective study), by number."""
+    return sorted(study.best_trials, key=lambda trial: trial.number)
+
+
+def best_label(study: Study, top: tuple[int, float] | None) -> str | None:
+    """The best so far as the progress line shows it: ``0.8512 (#3)`` from ``top`` (:func:`best`), or, in a
+    multi-objective study, ``front of 4``."""
+    if len(study.directions) > 1:
+        size = len(study.best_trials)
+        return f"front of {size}" if size else None
+    return None if top is None else f"{top[1]:.4f} (#{top[0]})"
 
 
 @dataclass(frozen=True)
@@ -118,21 +157,25 @@ class TrialRecords:
         self.retry(lambda: _set_attrs(trial, attrs), "recording a trial")
         return run_id
 
-    def finish(self, trial: Trial, run_id: str | None, outcomes: Sequence[Outcome]) -> tuple[TrialState, float | None]:
-        """Tell Optuna how the trial ended and close its MLflow run; the state as told, and the value."""
-        state, value, reason, attrs = _attrs_of(outcomes)
-        told = self.retry(lambda: self._tell(trial, attrs, values=value, state=state), "reporting a finished trial")
+    def finish(
+        self, trial: Trial, run_id: str | None, outcomes: Sequence[Outcome]
+    ) -> tuple[TrialState, Values | None, tuple[int, float] | None]:
+        """Tell Optuna how the trial ended and close its MLflow run; the state as told, the values as stored, and
+        the study's best trial now (``None`` in a multi-objective study)."""
+        state, values, reason, attrs = _attrs_of(outcomes)
+        told_values = list(values) if values is not None else None
+        told = self.retry(lambda: self._tell(trial, attrs, values=told_values, state=state), "reporting a trial")
         if not told:  # another worker declared it lost meanwhile (no heartbeat for the grace period)
-            state, reason, value = TrialState.FAIL, "its heartbeat lapsed while it ran; another worker failed it", None
+            state, reason = TrialState.FAIL, "its heartbeat lapsed while it ran; another worker failed it"
             log.warning("trial %d: %s, so its result is not counted", trial.number, reason)
         recorded = self.retry(lambda: self.study._storage.get_trial(trial._trial_id), "reading a trial")
-        value = recorded.value if told else None
+        stored = tuple(recorded.values) if told and recorded.values is not None else None
+        top = self.retry(lambda: best(self.study), "reading the best trial")
         if self.runs is not None and run_id is not None:
-            self.runs.finish_child(run_id, state.name, value, reason)
-            top = self.retry(lambda: best(self.study), "reading the best trial")
+            self.runs.finish_child(run_id, state.name, stored, reason)
             if top is not None and top[0] == trial.number:
                 self.runs.log_best(*top)
-        return state, value
+        return state, stored, top
 
     def abandon(self, trial: Trial, run_id: str | None, reason: str, status: str = "FAILED") -> None:
         """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -83,12 +84,13 @@ class SweepProgress:
             self.done = done
             self._refresh()
 
-    def trial_finished(self, number: int, state: str, value: float | None, best: tuple[int, float] | None) -> None:
+    def trial_finished(self, number: int, state: str, values: Sequence[float] | None, best: str | None) -> None:
+        """A trial ended: its state, its objective(s), and the study's best so far (as :func:`best_label` says)."""
         if best is not None:
-            self.best = f"{best[1]:.4f} (#{best[0]})"
+            self.best = best
         self.running = ""
         self._refresh()
-        shown = "" if value is None else f" {value:.4f}"
+        shown = "" if values is None else " " + ", ".join(f"{v:.4f}" for v in values)
         message = f"trial {number} {state}{shown} · {self.done}/{self.n_trials} done · best {self.best}"
         if self._bar is not None:
             self._bar.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")

@@ -28,6 +28,7 @@ class OptunaPruning(keras.callbacks.Callback):
     """A Keras callback: ``trial.report(logs[monitor], epoch)``, then raise :class:`TrialPrunedError` if pruned.
 
     It must come after the callbacks that record the epoch (so a pruned trial keeps the epochs it completed).
+    With ``report=False`` (a multi-objective study: Optuna's pruners are single-objective) it only measures.
     ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line. ``retry`` (optional)
     wraps each storage call, ``retry(call, what)``, e.g. to wait out a database restart.
 
@@ -41,9 +42,11 @@ class OptunaPruning(keras.callbacks.Callback):
         monitor: str,
         on_epoch: Callable[[int, float], None] | None = None,
         retry: Retry | None = None,
+        report: bool = True,
     ) -> None:
         super().__init__()
         self.trial = trial
+        self.report = report
         self.monitor = monitor
         self.on_epoch = on_epoch
         self.retry: Retry = retry or _no_retry
@@ -75,9 +78,11 @@ class OptunaPruning(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(float(value)):
             return
-        self.retry(lambda: self.trial.report(float(value), step=epoch), "reporting an epoch")
         if self.on_epoch is not None:
             self.on_epoch(epoch, float(value))
+        if not self.report:
+            return
+        self.retry(lambda: self.trial.report(float(value), step=epoch), "reporting an epoch")
         if self.retry(self.trial.should_prune, "asking the pruner"):
             from lrsweep.sweep._job import carry_record
 

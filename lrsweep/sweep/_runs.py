@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from lrsweep import _records as keys
@@ -26,8 +26,11 @@ class StudyRuns:
     A child run is created RUNNING by :meth:`child`, filled by the trial's job, and ended by :meth:`finish_child`.
     """
 
-    def __init__(self, tracker: MLflowTracker, study: Study, settings: Mapping[str, str]) -> None:
+    def __init__(
+        self, tracker: MLflowTracker, study: Study, settings: Mapping[str, str], objectives: Sequence[str] = ("value",)
+    ) -> None:
         self.tracker = tracker
+        self.objectives = list(objectives)
         self.client = tracker.client
         self.study = study
         self.experiment_id = tracker.experiment_id_for_name()
@@ -78,17 +81,27 @@ class StudyRuns:
         return str(run.info.run_id)
 
     def finish_child(
-        self, run_id: str, state: str, value: float | None, reason: str | None, status: str | None = None
+        self, run_id: str, state: str, values: Sequence[float] | None, reason: str | None, status: str | None = None
     ) -> None:
-        """Record the trial's Optuna state (and value or reason) and end its run: FINISHED, FAILED or ``status``."""
+        """Record the trial's Optuna state (and values or reason) and end its run: FINISHED, FAILED or ``status``.
+
+        The value is metric ``optuna.value``; in a multi-objective study each objective's is
+        ``optuna.value.<objective>``, and the parent run's ``pareto_front_size`` follows the front.
+        """
         from mlflow.entities import Metric, RunTag
 
         tags = [RunTag(keys.TAG_STATE, state)]
         if reason:
             tags.append(RunTag(keys.TAG_FAIL_REASON, reason[:4000]))
-        metrics = [] if value is None else [Metric(keys.METRIC_VALUE, float(value), 0, 0)]
+        metrics = []
+        if values is not None:
+            names = keys.value_metrics(self.objectives) if len(values) == len(self.objectives) else [keys.METRIC_VALUE]
+            metrics = [Metric(name, float(value), 0, 0) for name, value in zip(names, values, strict=False)]
         self.client.log_batch(run_id, metrics=metrics, tags=tags)
         self.client.set_terminated(run_id, status or _STATUS.get(state, "FAILED"))
+        if len(self.objectives) > 1 and values is not None:
+            size = float(len(self.study.best_trials))
+            self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_FRONT, size, 0, 0)])
 
     def log_best(self, number: int, value: float) -> None:
         from mlflow.entities import Metric

@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import warnings
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
@@ -84,11 +86,16 @@ def open_session(
 ) -> SweepSession:
     """Connect to the study's storage and join the study under its lock (the first worker creates it)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
-    direction = settings.direction or _direction(config)
+    objectives, directions = _objectives(settings, config)
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
     sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
     pruner: BasePruner = checked(settings.pruner, "pruner")
+    if len(directions) > 1:
+        log.info(
+            "pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", len(directions)
+        )
+        pruner = optuna.pruners.NopPruner()
     stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
     storage = connect_storage(
         url,
@@ -100,9 +107,10 @@ def open_session(
     worker = f"{socket.gethostname()}:{os.getpid()}"
     retry = retrying(url, settings.storage_timeout)
     with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
-        study = open_study(study_name, storage, direction=direction, sampler=sampler, pruner=pruner)
+        study = open_study(study_name, storage, directions=directions, sampler=sampler, pruner=pruner)
+        _check_directions(study, directions, objectives)
         _join(study, settings, space, n_trials, lambda overrides: compose([*fixed, *overrides]), run_length[0])
-        runs = _study_runs(config, study, n_trials, direction, sampler, pruner)
+        runs = _study_runs(config, study, n_trials, directions, objectives, sampler, pruner)
         stale.runs = runs
         if range_test is not None:
             space = _within_lr_range(study_range(study, runs, range_test), space, config, explicit)
@@ -112,7 +120,7 @@ def open_session(
         if settings.heartbeat_interval is not None:
             running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             heartbeats.beat_once([t._trial_id for t in running])
-    _announce(study, url, n_trials, direction, str(config.trainer.objective))
+    _announce(study, url, n_trials, directions, objectives)
     return SweepSession(
         settings=settings,
         study=study,
@@ -133,12 +141,47 @@ def open_session(
     )
 
 
-def _announce(study: Study, url: str, n_trials: int, direction: str, objective: str) -> None:
+def _announce(study: Study, url: str, n_trials: int, directions: list[str], objectives: list[str]) -> None:
     done, running = counts(study)
+    goals = ", ".join(f"{direction} {name}" for direction, name in zip(directions, objectives, strict=True))
     log.info(
-        "study '%s' in %s: %d of %d trials done, %d running, %s %s",
-        study.study_name, mask(url), done, n_trials, running, direction, objective,
+        "study '%s' in %s: %d of %d trials done, %d running, %s",
+        study.study_name, mask(url), done, n_trials, running, goals,
     )  # fmt: skip
+
+
+def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str], list[str]]:
+    """The study's objectives (``trainer.objective``) and their directions: ``hydra.sweeper.direction`` when set
+    (one per objective), else each objective's own."""
+    from lrsweep._errors import ConfigError
+    from lrsweep.training import objective_names, trainer_directions
+
+    objectives = objective_names(config.trainer)
+    if settings.direction is None:
+        return objectives, trainer_directions(config.trainer)
+    directions = [settings.direction] if isinstance(settings.direction, str) else list(settings.direction)
+    if len(directions) != len(objectives):
+        raise ConfigError(
+            "hydra.sweeper.direction", settings.direction, f"{len(objectives)} direction(s), one per trainer.objective "
+            f"{objectives} (a multi-objective study lists both: trainer.objective=[val_accuracy,fit_seconds])",
+        )  # fmt: skip
+    return objectives, directions
+
+
+def _check_directions(study: Study, directions: list[str], objectives: list[str]) -> None:
+    """A resumed study keeps its objectives: another number of them is one line, before anything is written."""
+    from lrsweep._errors import ConfigError
+
+    if len(study.directions) != len(directions):
+        had = [d.name.lower() for d in study.directions]
+        raise ConfigError(
+            "hydra.sweeper.direction", directions, f"{len(had)} direction(s) like the existing study "
+            f"'{study.study_name}' ({had}): name another study (hydra.sweeper.study_name) for other objectives",
+        )  # fmt: skip
+    if study.metric_names != objectives:
+        with warnings.catch_warnings():  # experimental in name only since Optuna 3.2
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(objectives)
 
 
 def _join(
@@ -199,14 +242,14 @@ def _within_lr_range(
     return narrowed
 
 
-def _direction(config: DictConfig) -> str:
-    from lrsweep.training import trainer_direction
-
-    return trainer_direction(config.trainer)
-
-
 def _study_runs(
-    config: DictConfig, study: Study, n_trials: int, direction: str, sampler: BaseSampler, pruner: BasePruner
+    config: DictConfig,
+    study: Study,
+    n_trials: int,
+    directions: list[str],
+    objectives: list[str],
+    sampler: BaseSampler,
+    pruner: BasePruner,
 ) -> StudyRuns | None:
     """The study's MLflow runs, when the sweep's config tracks to MLflow (the experiment is the study's name)."""
     from hydra.utils import instantiate as hydra_instantiate
@@ -219,9 +262,9 @@ def _study_runs(
     tracker.experiment_name = study.study_name
     settings = {
         "n_trials": str(n_trials),
-        "direction": direction,
+        "direction": ",".join(directions),
         "sampler": type(sampler).__name__,
         "pruner": type(pruner).__name__,
-        "objective": str(config.trainer.objective),
+        "objective": ",".join(objectives),
     }
-    return StudyRuns(tracker, study, settings)
+    return StudyRuns(tracker, study, settings, objectives)

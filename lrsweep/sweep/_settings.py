@@ -38,9 +38,13 @@ class SweepSettings:
             "brings the psycopg and PyMySQL drivers and uses them for the bare schemes)",
         ),
     )
-    direction: str | None = field(
+    direction: str | list[str] | None = field(
         default=None,
-        metadata=_doc("from `trainer.objective`", "`maximize` or `minimize`; null: the objective's own direction"),
+        metadata=_doc(
+            "from `trainer.objective`",
+            "`maximize` or `minimize`; null: the objective's own direction; a list, one per objective of a "
+            "multi-objective study (`[maximize, minimize]` with `trainer.objective=[val_accuracy,fit_seconds]`)",
+        ),
     )
     n_trials: int = field(
         default=20, metadata=_doc("20 (40 for all_families)", "COMPLETE + PRUNED trials the study ends with")
@@ -167,8 +171,13 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
         if self.lr_range not in (None, "auto"):
             raise ConfigError("hydra.sweeper.lr_range", self.lr_range, "auto or null (off)")
-        if self.direction not in (None, "maximize", "minimize"):
-            raise ConfigError("hydra.sweeper.direction", self.direction, "one of ['maximize', 'minimize'] or null")
+        given = self.direction if isinstance(self.direction, list) else [self.direction]
+        if self.direction == [] or (self.direction is not None and any(d not in _DIRECTIONS for d in given)):
+            raise ConfigError(
+                "hydra.sweeper.direction",
+                self.direction,
+                "maximize, minimize, a list of them (one per objective) or null",
+            )
 
     def _check_liveness(self) -> None:
         interval, grace = self.heartbeat_interval, self.grace_period
@@ -198,6 +207,7 @@ class SweepSettings:
 
 
 _FIELDS = {f.name for f in dataclasses.fields(SweepSettings)}
+_DIRECTIONS = ("maximize", "minimize")
 DEFAULTS = SweepSettings()
 """Every sweeper default."""
 

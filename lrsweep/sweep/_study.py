@@ -122,15 +122,16 @@ def open_study(
     name: str,
     storage: str | BaseStorage | None,
     *,
-    direction: str,
+    directions: list[str],
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
 ) -> Study:
-    """Create the study or load it if it exists (a re-run resumes it). ``storage``: a URL or a storage."""
+    """Create the study or load it if it exists (a re-run resumes it). ``storage``: a URL or a storage;
+    ``directions``: one per objective."""
     return optuna.create_study(
         study_name=name,
         storage=make_storage(storage) if storage is None or isinstance(storage, str) else storage,
-        direction=direction,  # type: ignore[arg-type]
+        directions=directions,  # type: ignore[arg-type]
         sampler=sampler,
         pruner=pruner,
         load_if_exists=True,

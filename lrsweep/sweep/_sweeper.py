@@ -30,7 +30,7 @@ from lrsweep._secrets import mask
 from lrsweep.sweep._derive import derive_branches
 from lrsweep.sweep._devices import keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._loop import SweepStopped, run_loop
-from lrsweep.sweep._outcome import best, counts
+from lrsweep.sweep._outcome import best, counts, front
 from lrsweep.sweep._overrides import fixed_overrides
 from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
 from lrsweep.sweep._progress import SweepProgress
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hydra.plugins.launcher import Launcher
     from hydra.types import HydraContext, TaskFunction
     from optuna import Study
+    from optuna.trial import FrozenTrial
 
     from lrsweep.sweep._lr_range import RangeTestRunner
     from lrsweep.sweep._runs import StudyRuns
@@ -123,24 +124,23 @@ class OptunaSweep:
 
     def _write_results(self, session: SweepSession) -> None:
         """``optimization_results.yaml`` in the sweep's folder, in hydra-optuna-sweeper's shape: the best trial's
-        parameters as config keys (its overrides) and its value."""
+        parameters as config keys (its overrides) and its value; in a multi-objective study, the Pareto front as
+        ``solutions`` (each trial's params and values)."""
         import yaml
 
-        top = best(session.study)
-        if top is None:
-            return
-        trial = session.study.trials[top[0]]
-        params = {}
-        for override in trial.user_attrs.get(keys.TRIAL_OVERRIDES, []):
-            key, _, value = override.partition("=")
-            params[key] = yaml.safe_load(value)
-        results = {
-            "name": "lrsweep",
-            "study": session.study.study_name,
-            "best_trial": trial.number,
-            "best_params": params,
-            "best_value": top[1],
-        }
+        study = session.study
+        results: dict[str, Any] = {"name": "lrsweep", "study": study.study_name}
+        if len(study.directions) > 1:
+            results["objectives"] = study.metric_names
+            results["solutions"] = [
+                {"trial": t.number, "params": _params(t), "values": list(t.values)} for t in front(study)
+            ]
+        else:
+            top = best(study)
+            if top is None:
+                return
+            trial = study.trials[top[0]]
+            results.update({"best_trial": trial.number, "best_params": _params(trial), "best_value": top[1]})
         folder = Path(str(self.config.hydra.sweep.dir))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "optimization_results.yaml").write_text(yaml.safe_dump(results, sort_keys=False))
@@ -230,11 +230,18 @@ class OptunaSweep:
 
     def _summary(self, session: SweepSession) -> None:
         study, runs = session.study, session.runs
-        top = best(study)
         lines = [f"study '{study.study_name}' · storage {session.storage}"]
-        if top is not None:
+        names = study.metric_names or [str(self.config.trainer.objective)]
+        if len(study.directions) > 1:
+            trials = front(study)
+            goals = ", ".join(f"{n} ({d.name.lower()})" for n, d in zip(names, study.directions, strict=False))
+            lines.append(f"Pareto front of {goals}: {len(trials)} trial(s)")
+            for trial in trials:
+                shown = ", ".join(f"{n} {v:.4f}" for n, v in zip(names, trial.values, strict=False))
+                lines.append(f"  #{trial.number} {trial.user_attrs.get(keys.TRIAL_FAMILY, '')}: {shown}")
+        elif (top := best(study)) is not None:
             trial = study.trials[top[0]]
-            lines.append(f"best trial #{trial.number}: {self.config.trainer.objective} = {top[1]:.4f}")
+            lines.append(f"best trial #{trial.number}: {names[0]} = {top[1]:.4f}")
             lines += [f"  {override}" for override in trial.user_attrs.get(keys.TRIAL_OVERRIDES, [])]
         lines.append(f"optuna-dashboard {mask(session.storage)}")
         if runs is not None:
@@ -242,6 +249,17 @@ class OptunaSweep:
 
             lines += ui_lines(runs.tracker.tracking_uri, runs.experiment_id)
         print("\n".join(lines))
+
+
+def _params(trial: FrozenTrial) -> dict[str, Any]:
+    """A trial's parameters as config keys and values: its overrides, parsed."""
+    import yaml
+
+    params = {}
+    for override in trial.user_attrs.get(keys.TRIAL_OVERRIDES, []):
+        key, _, value = override.partition("=")
+        params[key] = yaml.safe_load(value)
+    return params
 
 
 def _close_parent(session: SweepSession, status: str) -> None:

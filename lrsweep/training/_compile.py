@@ -18,13 +18,16 @@ from lrsweep._plain import plain
 
 __all__ = [
     "LOSS",
+    "MEASURED",
     "METRICS",
     "check_objective",
     "compile_arguments",
     "logged_keys",
     "objective_direction",
+    "objective_names",
     "setup_record",
     "trainer_direction",
+    "trainer_directions",
 ]
 
 LOSS = "sparse_categorical_crossentropy"
@@ -71,31 +74,70 @@ def logged_keys(metrics: Sequence[Any], validation: bool = True) -> list[str]:
     return keys + [f"val_{k}" for k in keys] if validation else keys
 
 
+MEASURED = {"fit_seconds": "minimize", "steps": "minimize"}
+"""Objectives a trial measures itself, besides what Keras logs: the wall time of ``model.fit`` and the optimizer
+steps it ran (as objectives of a multi-objective study: ``trainer.objective=[val_accuracy,fit_seconds]``)."""
+
+
+def objective_names(trainer: Any) -> list[str]:
+    """``trainer.objective`` as a list: one name, or several for a multi-objective study."""
+    value = plain(trainer.objective)
+    names = [value] if isinstance(value, str) else value
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)) or len(set(names)) < len(
+        names
+    ):
+        raise ConfigError("trainer.objective", value, "a key the run logs, or a list of distinct keys")
+    return names
+
+
 def check_objective(trainer: Any, instantiate: Callable[..., Any] | None = None) -> None:
     """A :class:`ConfigError` for an objective the run will not log, or a direction that is neither way."""
     keys = logged_keys(compile_arguments(trainer, instantiate)["metrics"])
-    objective = str(trainer.objective)
-    if objective not in keys:
-        raise ConfigError("trainer.objective", objective, f"a key the run logs: one of {keys}")
-    direction = trainer.get("direction")
-    if direction is not None and direction not in _DIRECTIONS:
-        raise ConfigError("trainer.direction", direction, f"null or one of {list(_DIRECTIONS)}")
+    for objective in objective_names(trainer):
+        if objective not in keys and objective not in MEASURED:
+            allowed = [*keys, *MEASURED]
+            raise ConfigError("trainer.objective", objective, f"a key the run logs or measures: one of {allowed}")
+    _given_directions(trainer)
+
+
+def _given_directions(trainer: Any) -> list[str | None]:
+    """``trainer.direction`` as one entry per objective (null: from the objective), checked."""
+    names, direction = objective_names(trainer), plain(trainer.get("direction"))
+    given = direction if isinstance(direction, list) else [direction] * len(names)
+    if len(given) != len(names) or (isinstance(direction, str) and len(names) > 1):
+        raise ConfigError("trainer.direction", direction, f"a list of {len(names)} directions, one per objective")
+    for entry in given:
+        if entry is not None and entry not in _DIRECTIONS:
+            raise ConfigError("trainer.direction", direction, f"null or one of {list(_DIRECTIONS)}")
+    return given
+
+
+def trainer_directions(trainer: Any, instantiate: Callable[..., Any] | None = None) -> list[str]:
+    """The direction of each of ``trainer.objective``: ``trainer.direction`` when set, else from the objective's
+    name or, for a metric object named otherwise (``{_target_: keras.metrics.AUC, name: roc}``), its class."""
+    return [
+        given or _direction_of(name, trainer, instantiate)
+        for name, given in zip(objective_names(trainer), _given_directions(trainer), strict=True)
+    ]
 
 
 def trainer_direction(trainer: Any, instantiate: Callable[..., Any] | None = None) -> str:
-    """The direction of ``trainer.objective``: ``trainer.direction``, else from the objective's name or, for a
-    metric object named otherwise (``{_target_: keras.metrics.AUC, name: roc}``), its class."""
-    if trainer.get("direction") is not None:
-        return objective_direction(str(trainer.objective), trainer.direction)
-    name = str(trainer.objective).removeprefix("val_")
+    """The direction of a single ``trainer.objective`` (the first, for several)."""
+    return trainer_directions(trainer, instantiate)[0]
+
+
+def _direction_of(objective: str, trainer: Any, instantiate: Callable[..., Any] | None) -> str:
+    if objective in MEASURED:
+        return MEASURED[objective]
+    name = objective.removeprefix("val_")
     metrics = compile_arguments(trainer, instantiate)["metrics"]
     classes = [_snake(type(m).__name__) for m in metrics if not isinstance(m, str) and _metric_name(m) == name]
-    for hint in [str(trainer.objective), *classes]:
+    for hint in [objective, *classes]:
         try:
             return objective_direction(hint)
         except ConfigError:
             continue
-    return objective_direction(str(trainer.objective))  # raises, naming the objective
+    return objective_direction(objective)  # raises, naming the objective
 
 
 def _snake(name: str) -> str:
@@ -130,7 +172,7 @@ def setup_record(config: Any) -> dict[str, Any]:
         keys.TRIAL_LOSS: plain(trainer.get("loss", LOSS)),
         keys.TRIAL_METRICS: plain(trainer.get("metrics", list(METRICS))),
         keys.TRIAL_BATCH_SIZE: int(trainer.batch_size),
-        keys.TRIAL_OBJECTIVE: str(trainer.objective),
+        keys.TRIAL_OBJECTIVE: plain(trainer.objective),
     }
     if config.get("label"):
         record[keys.TRIAL_LABEL] = str(config.label)

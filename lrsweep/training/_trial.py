@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from lrsweep import _records as keys
 from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
 from lrsweep.schedules import ScheduleParams, from_config
-from lrsweep.training._compile import check_objective, compile_arguments
+from lrsweep.training._compile import MEASURED, check_objective, compile_arguments, objective_names
 
 __all__ = [
     "TrialResult",
@@ -36,7 +36,9 @@ class TrialResult:
     """What a finished trial returns.
 
     Attributes:
-        objective: ``trainer.objective`` at the last epoch.
+        objective: ``trainer.objective`` at the last epoch (the first objective, for several).
+        objective_name: its name.
+        objectives: every objective of ``trainer.objective``, by name, in its order.
         history: every epoch metric Keras logged, by name, one value per epoch.
         lr: the LR the optimizer applied at each optimizer step, as recorded.
         steps_per_epoch: optimizer steps per epoch.
@@ -52,10 +54,11 @@ class TrialResult:
     seconds: float
     run_id: str | None
     params: dict[str, str] = field(default_factory=dict)
+    objectives: dict[str, float] = field(default_factory=dict)
 
     @property
     def epochs_completed(self) -> int:
-        return len(self.history.get(self.objective_name, []))
+        return len(self.history.get("loss", []))
 
 
 def _as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
@@ -262,7 +265,7 @@ def run_trial(
         tracker.log_dict(keras.optimizers.schedules.serialize(built.keras_schedule), "schedule.json")
 
     epochs = EpochTracker(tracker, recorder, guard)
-    status, reason = "failed", None
+    status, reason, fitted = "failed", None, None
     started = time.perf_counter()
     try:
         model.fit(
@@ -271,11 +274,17 @@ def run_trial(
             callbacks=[*schedule_callbacks, recorder, guard, epochs, *callbacks],
             verbose=_verbosity(str(trainer.verbose)),
         )
+        fitted = time.perf_counter() - started
         if guard.reason is not None:
             raise TrialFailedError(guard.reason, epochs.epochs_completed)
-        objective = epochs.history[trainer.objective][-1]
-        if not math.isfinite(objective):
-            raise TrialFailedError(f"{trainer.objective} is {objective}", epochs.epochs_completed)
+        measured = {"fit_seconds": fitted, "steps": epochs.epochs_completed * steps_per_epoch}
+        objectives = {
+            name: float(measured[name] if name in MEASURED else epochs.history[name][-1])
+            for name in objective_names(trainer)
+        }
+        for name, value in objectives.items():
+            if not math.isfinite(value):
+                raise TrialFailedError(f"{name} is {value}", epochs.epochs_completed)
         status = "finished"
     except KeyboardInterrupt:
         status, reason = "killed", "interrupted"
@@ -290,7 +299,10 @@ def run_trial(
         reason = f"{type(error).__name__}: {error}"
         raise
     finally:
-        seconds = time.perf_counter() - started
+        seconds = fitted if fitted is not None else time.perf_counter() - started
+        # What a multi-objective study may trade accuracy against: fit's wall time and the optimizer steps run.
+        done = epochs.epochs_completed
+        tracker.log_metrics([("fit_seconds", seconds, done), ("steps", float(done * steps_per_epoch), done)])
         tags = {keys.TAG_STATUS: status, keys.TAG_EPOCHS_COMPLETED: str(epochs.epochs_completed)}
         if reason is not None:
             tags[keys.TAG_FAILURE_REASON] = reason[:4000]
@@ -304,9 +316,11 @@ def run_trial(
         tracker.set_tags(tags)
         tracker.end(status)
 
+    first = next(iter(objectives))
     return TrialResult(
-        objective=float(objective),
-        objective_name=str(trainer.objective),
+        objective=objectives[first],
+        objective_name=first,
+        objectives=objectives,
         history=epochs.history,
         lr=recorder.trace,
         steps_per_epoch=steps_per_epoch,

@@ -155,7 +155,7 @@ def test_nan_loss_fails_the_trial_at_once_with_the_reason(compose_config, fast, 
         (["trainer.epochs=0"], "`trainer.epochs` must be >= 1. Received: trainer.epochs=0"),
         (
             ["trainer.objective=val_acc"],
-            "`trainer.objective` must be a key the run logs: one of ['loss', 'accuracy', 'val_loss'",
+            "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'accuracy', 'val_loss'",
         ),
     ],
 )
