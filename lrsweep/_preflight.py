@@ -7,12 +7,16 @@ in one: "`schedule` must be one of [...]. Received: schedule='nope'". A malforme
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from lrsweep._errors import ConfigError
 
 __all__ = ["check_group_choices"]
+
+_PRESET_FIELD = re.compile(r"hydra\.sweeper\.(sampler|pruner)\.([^.]+)")
 
 
 def _overrides(argv: Sequence[str]) -> list[Any] | None:
@@ -52,6 +56,7 @@ def check_group_choices(argv: Sequence[str], config_dir: str) -> None:
     from hydra.core.object_type import ObjectType
 
     repository = ConfigRepository(create_config_search_path(config_dir))
+    _check_preset_fields(overrides, repository)
     for override in overrides:
         group = override.key_or_group
         if override.is_delete() or override.package or not repository.group_exists(group):
@@ -61,3 +66,38 @@ def check_group_choices(argv: Sequence[str], config_dir: str) -> None:
         for value in values:
             if isinstance(value, str) and value not in options:
                 raise ConfigError(group, value, f"one of {options}")
+
+
+def _check_preset_fields(overrides: list[Any], repository: Any) -> None:
+    """``hydra.sweeper.sampler.<field>=`` (or ``pruner``) with a field the chosen preset does not have: one line
+    naming its fields, instead of Hydra's struct error (whose advice, ``+`` the key, Optuna then refuses)."""
+    from hydra_plugins.lrsweep_sweeper.config import PRUNERS, SAMPLERS
+
+    for override in overrides:
+        found = _PRESET_FIELD.fullmatch(override.key_or_group)
+        if found is None or override.is_delete():
+            continue
+        role, name = found.groups()
+        presets = SAMPLERS if role == "sampler" else PRUNERS
+        preset = _chosen(role, overrides, repository)
+        if preset not in presets:
+            continue  # the user's own preset: Hydra knows its fields
+        fields = [f.name for f in dataclasses.fields(presets[preset]) if not f.name.startswith("_")]
+        if name not in fields:
+            raise ConfigError(
+                override.key_or_group, override.value(), f"a field of the {preset} {role}: one of {fields}"
+            )
+
+
+def _chosen(role: str, overrides: list[Any], repository: Any) -> str:
+    """The ``hydra/sweeper/<role>`` preset: the command line's, else the sweep file's, else the default."""
+    for override in overrides:
+        if override.key_or_group == f"hydra/sweeper/{role}":
+            return str(override.value())
+    for override in overrides:
+        if override.key_or_group == "sweep" and isinstance(override.value(), str):
+            found = repository.load_config(f"sweep/{override.value()}")
+            for entry in getattr(found, "defaults_list", None) or []:
+                if str(getattr(entry, "group", "")).lstrip("/") == f"hydra/sweeper/{role}":
+                    return str(entry.value)
+    return "tpe" if role == "sampler" else "median"

@@ -137,6 +137,9 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     values = session.retry(
         lambda: sample(trial, session.space, session.total_steps, session.segments), "sampling a trial"
     )
+    extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
+    if extend is not None:
+        values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
     sampled = [to_override(k, v) for k, v in values.items()]
     job_config = session.compose([*session.fixed, *sampled])
     attrs = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}

@@ -19,7 +19,9 @@ from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from lrsweep import _records as keys
+from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask, remember_all, reveal
+from lrsweep.sweep._custom import Extend, custom_space
 from lrsweep.sweep._database import default_storage, normalize_url
 from lrsweep.sweep._derive import baseline
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
@@ -68,6 +70,7 @@ class SweepSession:
     compose: Compose
     seed: int
     epochs: int
+    extend: Extend | None = None  # hydra.sweeper.custom_search_space, bound to the sweep's config
 
     def close(self) -> None:
         self.heartbeats.close()
@@ -87,10 +90,14 @@ def open_session(
     """Connect to the study's storage and join the study under its lock (the first worker creates it)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
     objectives, directions = _objectives(settings, config)
+    extend = custom_space(settings.custom_search_space, config)
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
     sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
     pruner: BasePruner = checked(settings.pruner, "pruner")
+    if len(directions) > 1 and isinstance(sampler, optuna.samplers.CmaEsSampler):
+        allowed = "a multi-objective sampler: tpe, nsgaii, gp, random or qmc (CMA-ES is single-objective)"
+        raise ConfigError("hydra.sweeper.sampler", "cmaes", allowed)
     if len(directions) > 1:
         log.info(
             "pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", len(directions)
@@ -138,6 +145,7 @@ def open_session(
         compose=compose,
         seed=int(config.trainer.seed),
         epochs=int(config.trainer.epochs),
+        extend=extend,
     )
 
 
@@ -153,7 +161,6 @@ def _announce(study: Study, url: str, n_trials: int, directions: list[str], obje
 def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str], list[str]]:
     """The study's objectives (``trainer.objective``) and their directions: ``hydra.sweeper.direction`` when set
     (one per objective), else each objective's own."""
-    from lrsweep._errors import ConfigError
     from lrsweep.training import objective_names, trainer_directions
 
     objectives = objective_names(config.trainer)
@@ -170,7 +177,6 @@ def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str],
 
 def _check_directions(study: Study, directions: list[str], objectives: list[str]) -> None:
     """A resumed study keeps its objectives: another number of them is one line, before anything is written."""
-    from lrsweep._errors import ConfigError
 
     if len(study.directions) != len(directions):
         had = [d.name.lower() for d in study.directions]

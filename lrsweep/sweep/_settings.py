@@ -140,6 +140,15 @@ class SweepSettings:
             "line win",
         ),
     )
+    custom_search_space: str | None = field(
+        default=None,
+        metadata=_doc(
+            "null",
+            "the dotted path of a function `fn(cfg, trial)` called after `params` are sampled, for parameters that "
+            'depend on others (hydra-optuna-sweeper\'s hook): what it suggests (`trial.suggest_float("+w", 0, 1)`) '
+            "becomes the job's overrides",
+        ),
+    )
     study_attrs: dict[str, Any] = field(default_factory=dict, metadata=_doc("—", "user attrs set on the Optuna study"))
 
     def __post_init__(self) -> None:
