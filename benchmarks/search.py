@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lrsweep import _records as keys
+
 __all__ = ["ARMS", "main", "run_arm"]
 
 BIN = Path(sys.executable).parent
@@ -92,7 +94,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     chance = 1.0 / args.classes + CHANCE_MARGIN
     values = [t.value if t.state == optuna.trial.TrialState.COMPLETE else None for t in trials]
     enqueued = [bool(t.system_attrs.get("fixed_params")) for t in trials]  # the tutorial's runs, as given
-    record = study.user_attrs.get("lrsweep.lr_range") or {}
+    record = study.user_attrs.get(keys.STUDY_LR_RANGE) or {}
     low = [v is None or v <= chance for v in values]
     return {
         "values": values,

@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from lrsweep import _records as keys
+
 __all__ = ["main", "run"]
 
 BIN = Path(sys.executable).parent
@@ -181,7 +183,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lrsweep-bench-") as folder:
         work = Path(folder)
         sweep_wall, trials = _lrsweep(args, work)
-        schedules = [t.user_attrs["schedule"] for t in trials]
+        schedules = [t.user_attrs[keys.TRIAL_SCHEDULE] for t in trials]
         naive_wall, naive = _naive(args, work, schedules)
     ours = [t.value for t in trials]
     theirs = [r["objective"] for r in naive]
@@ -193,7 +195,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "jobs": args.jobs,
-        "lrsweep_workers": len({t.user_attrs.get("process") for t in trials}),
+        "lrsweep_workers": len({t.user_attrs.get(keys.TRIAL_PROCESS) for t in trials}),
         "naive_jobs": args.naive_jobs,
         "train_size": args.train_size,
         "val_size": args.val_size,
@@ -204,8 +206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lrsweep": _path_figures(
             sweep_wall,
             len(trials),
-            [t.user_attrs.get("epoch_seconds", []) for t in trials],
-            [t.user_attrs.get("peak_memory", {}) for t in trials],
+            [t.user_attrs.get(keys.TRIAL_EPOCH_SECONDS, []) for t in trials],
+            [t.user_attrs.get(keys.TRIAL_PEAK_MEMORY, {}) for t in trials],
         ),
         "objectives": {"lrsweep": ours, "naive": theirs},
         "max_objective_difference": max(abs(a - b) for a, b in zip(ours, theirs, strict=True)),

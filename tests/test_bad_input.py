@@ -126,7 +126,29 @@ CASES = {
     ),
     "objective not logged": (
         (*SWEEP, "trainer.loss=mse", "trainer.metrics=[mae]", "trainer.objective=val_accuracy"),
-        "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'mae', 'val_loss', 'val_mae', 'fit_seconds', 'steps']",
+        "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'mae', 'val_loss', 'val_mae', "
+        "'fit_seconds', 'steps']",
+    ),
+    # Multi-objective studies and hydra-optuna-sweeper's fields.
+    "direction count": (
+        (*SWEEP, "hydra.sweeper.direction=[maximize,minimize]"),
+        "`hydra.sweeper.direction` must be 1 direction(s), one per trainer.objective ['val_accuracy']",
+    ),
+    "objective twice": (
+        (*SWEEP, "trainer.objective=[val_accuracy,val_accuracy]"),
+        "`trainer.objective` must be a key the run logs, or a list of distinct keys",
+    ),
+    "cmaes multi-objective": (
+        (*SWEEP, "hydra/sweeper/sampler=cmaes", "trainer.objective=[val_accuracy,fit_seconds]"),
+        "`hydra.sweeper.sampler` must be a multi-objective sampler: tpe, nsgaii, gp, random or qmc",
+    ),
+    "sampler field": (
+        (*SWEEP, "hydra.sweeper.sampler.nope=1"),
+        "`hydra.sweeper.sampler.nope` must be a field of the tpe sampler: one of ['seed', 'consider_prior',",
+    ),
+    "custom_search_space": (
+        (*SWEEP, "hydra.sweeper.custom_search_space=nowhere.configure"),
+        "`hydra.sweeper.custom_search_space` must be the dotted path of a function fn(cfg, trial)",
     ),
     # Results of a study that does not exist.
     "export": (("export", "--study", "nope"), "`--storage` must be an existing study storage"),

@@ -30,8 +30,13 @@ def plot_pareto_front(
     y_name, x_name = objectives[0], objectives[1]
     figure = _figure(8, 5)
     axes = figure.add_subplot()
-    for family, group in done.groupby("family", dropna=False):
-        axes.scatter(group[x_name], group[y_name], s=30, alpha=0.7, label=str(family), zorder=2)
+    families = done.groupby("family", dropna=False)
+    import matplotlib
+
+    palette = matplotlib.colormaps["tab20" if len(families) > 10 else "tab10"]
+    for index, (family, group) in enumerate(families):
+        color = palette(index % palette.N)
+        axes.scatter(group[x_name], group[y_name], s=30, alpha=0.8, color=color, label=str(family), zorder=2)
     on_front = done[done.pareto == True].sort_values(x_name)  # noqa: E712
     axes.plot(on_front[x_name], on_front[y_name], color="0.3", linewidth=1, drawstyle="steps-post", zorder=1)
     axes.scatter(

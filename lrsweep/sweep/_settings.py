@@ -103,7 +103,8 @@ class SweepSettings:
         default=None,
         metadata=_doc(
             "`tpe` (seed 0, multivariate, constant liar)",
-            "`hydra/sweeper/sampler=tpe\\|random\\|qmc\\|cmaes\\|grid`; its fields as `hydra.sweeper.sampler.<arg>=`",
+            "`hydra/sweeper/sampler=tpe\\|random\\|qmc\\|cmaes\\|gp\\|nsgaii\\|grid`; its fields are the Optuna "
+            "constructor's arguments: `hydra.sweeper.sampler.<arg>=` (null: Optuna's default)",
         ),
     )
     pruner: Any = field(

@@ -20,7 +20,7 @@ from lrsweep._secrets import mask, reveal
 from lrsweep.sweep._database import default_storage, engine_kwargs, normalize_url
 from lrsweep.sweep._lock import StudyLock
 
-__all__ = ["connect_storage", "default_storage", "load_trial", "make_storage", "normalize_url", "open_study"]
+__all__ = ["connect_storage", "load_trial", "make_storage", "open_study"]
 
 log = logging.getLogger(__name__)
 

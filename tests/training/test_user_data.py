@@ -96,7 +96,11 @@ def test_tf_data_and_py_dataset_pairs_train(compose_config):
 @pytest.mark.parametrize(
     ("overrides", "error", "message"),
     [
-        (["trainer.objective=val_auc"], ConfigError, "`trainer.objective` must be a key the run logs or measures: one of"),
+        (
+            ["trainer.objective=val_auc"],
+            ConfigError,
+            "`trainer.objective` must be a key the run logs or measures: one of",
+        ),
         (
             ["trainer.loss=mse", "trainer.metrics=[mae]", "trainer.objective=val_r2"],
             ConfigError,
