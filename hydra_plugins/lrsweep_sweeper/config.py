@@ -35,6 +35,7 @@ class TPESamplerConf:
     group: bool = True
     constant_liar: bool = True
     warn_independent_sampling: bool | None = None
+    constraints_func: Any = None
 
 
 @dataclass
@@ -75,18 +76,22 @@ class CmaEsSamplerConf:
     use_separable_cma: bool | None = None
     with_margin: bool | None = None
     lr_adapt: bool | None = None
+    source_trials: Any = None
 
 
 @dataclass
 class NSGAIISamplerConf:
-    """``optuna.samplers.NSGAIISampler``, the genetic sampler for multi-objective studies."""
+    """``optuna.samplers.NSGAIISampler``, the genetic sampler for multi-objective studies (``crossover``: a node
+    with ``_target_``, e.g. ``optuna.samplers.nsgaii.BLXAlphaCrossover``)."""
 
     _target_: str = "optuna.samplers.NSGAIISampler"
     seed: int | None = 0
     population_size: int | None = None
     mutation_prob: float | None = None
+    crossover: Any = None
     crossover_prob: float | None = None
     swapping_prob: float | None = None
+    constraints_func: Any = None
 
 
 @dataclass
@@ -100,6 +105,20 @@ class GPSamplerConf:
     deterministic_objective: bool = False
     independent_sampler: Any = None
     warn_independent_sampling: bool | None = None
+    constraints_func: Any = None
+
+
+def motpe_removed(*args: Any, **kwargs: Any) -> Any:
+    """``hydra/sweeper/sampler=motpe``, as hydra-optuna-sweeper keeps it: a sweep file that names it gets one line."""
+    from lrsweep._errors import ConfigError
+
+    allowed = "tpe: Optuna 4.0 removed MOTPESampler, and TPESampler samples multi-objective studies"
+    raise ConfigError("hydra.sweeper.sampler", "motpe", allowed)
+
+
+@dataclass
+class MOTPESamplerConf:
+    _target_: str = "hydra_plugins.lrsweep_sweeper.config.motpe_removed"
 
 
 @dataclass
@@ -198,5 +217,6 @@ _store = ConfigStore.instance()
 _store.store(group="hydra/sweeper", name="lrsweep", node=LRSweepSweeperConf, provider="lrsweep")
 for _name, _node in SAMPLERS.items():
     _store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="lrsweep")
+_store.store(group="hydra/sweeper/sampler", name="motpe", node=MOTPESamplerConf, provider="lrsweep")
 for _name, _node in PRUNERS.items():
     _store.store(group="hydra/sweeper/pruner", name=_name, node=_node, provider="lrsweep")

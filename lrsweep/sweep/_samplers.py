@@ -48,6 +48,8 @@ def checked(node: Any, role: str, **overrides: Any) -> Any:
     try:
         made = instantiate(node, **overrides)
     except InstantiationException as error:
+        if isinstance(error.__cause__, ConfigError):  # e.g. the motpe preset: the reason is the preset's own
+            raise error.__cause__ from None
         reason = str(error.__cause__ or error).strip().splitlines()[0]
         raise ConfigError(f"hydra.sweeper.{role}", dict(node), f"arguments Optuna accepts ({reason})") from None
     grid = isinstance(made, functools.partial) and made.func is optuna.samplers.GridSampler

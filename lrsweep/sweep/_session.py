@@ -93,16 +93,7 @@ def open_session(
     extend = custom_space(settings.custom_search_space, config)
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
-    sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
-    pruner: BasePruner = checked(settings.pruner, "pruner")
-    if len(directions) > 1 and isinstance(sampler, optuna.samplers.CmaEsSampler):
-        allowed = "a multi-objective sampler: tpe, nsgaii, gp, random or qmc (CMA-ES is single-objective)"
-        raise ConfigError("hydra.sweeper.sampler", "cmaes", allowed)
-    if len(directions) > 1:
-        log.info(
-            "pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", len(directions)
-        )
-        pruner = optuna.pruners.NopPruner()
+    sampler, pruner, n_trials = _search(settings, space, len(directions))
     stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
     storage = connect_storage(
         url,
@@ -111,7 +102,6 @@ def open_session(
         stale_trial_callback=stale,
     )
     lock = StudyLock(normalize_url(reveal(url) or url), f"lrsweep:{study_name}")
-    worker = f"{socket.gethostname()}:{os.getpid()}"
     retry = retrying(url, settings.storage_timeout)
     with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
         study = open_study(study_name, storage, directions=directions, sampler=sampler, pruner=pruner)
@@ -141,12 +131,25 @@ def open_session(
         lock=lock,
         heartbeats=heartbeats,
         retry=retry,
-        records=TrialRecords(study, runs, retry, worker),
+        records=TrialRecords(study, runs, retry, worker=f"{socket.gethostname()}:{os.getpid()}"),
         compose=compose,
         seed=int(config.trainer.seed),
         epochs=int(config.trainer.epochs),
         extend=extend,
     )
+
+
+def _search(settings: SweepSettings, space: SearchSpace, objectives: int) -> tuple[BaseSampler, BasePruner, int]:
+    """The sampler, the pruner and the trials the sampler can give, checked before the study is opened."""
+    sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
+    pruner: BasePruner = checked(settings.pruner, "pruner")
+    if objectives > 1 and isinstance(sampler, optuna.samplers.CmaEsSampler):
+        allowed = "a multi-objective sampler: tpe, nsgaii, gp, random or qmc (CMA-ES is single-objective)"
+        raise ConfigError("hydra.sweeper.sampler", "cmaes", allowed)
+    if objectives > 1:
+        log.info("pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", objectives)
+        pruner = optuna.pruners.NopPruner()
+    return sampler, pruner, n_trials
 
 
 def _announce(study: Study, url: str, n_trials: int, directions: list[str], objectives: list[str]) -> None:

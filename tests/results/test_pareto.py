@@ -19,7 +19,8 @@ VALUES = [(0.80, 30.0), (0.85, 20.0), (0.90, 45.0), (0.84, 25.0), (0.70, 5.0)]
 def storage(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'studies.db'}"
     study = optuna.create_study(study_name="mo", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["val_accuracy", "fit_seconds"])
+    with pytest.warns(optuna.exceptions.ExperimentalWarning):
+        study.set_metric_names(["val_accuracy", "fit_seconds"])
     for number, values in enumerate(VALUES):
         family = "cosine_decay" if number % 2 else "constant"
         study.add_trial(create_trial(values=list(values), user_attrs={"family": family}))

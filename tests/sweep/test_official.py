@@ -226,3 +226,33 @@ def test_the_official_custom_search_space_example_runs_on_gp(tmp_path, fast):
     returns = yaml.safe_load((tmp_path / "sweep" / "optimization_results.yaml").read_text())
     assert 0 <= returns["best_params"]["+w"] <= 1
     assert returns["best_value"] == study.best_value
+
+
+def test_a_sweep_file_naming_motpe_is_told_to_use_tpe():
+    """test_example_with_removed_motpe: the preset exists, and says in one line what replaced it."""
+    from hydra_plugins.lrsweep_sweeper.config import MOTPESamplerConf
+    from lrsweep import ConfigError
+    from lrsweep.sweep._samplers import checked
+
+    with pytest.raises(ConfigError, match=r"must be tpe: Optuna 4\.0 removed MOTPESampler"):
+        checked(OmegaConf.structured(MOTPESamplerConf), "sampler")
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "qmc", "nsgaii", "gp", "grid"])
+def test_every_official_sampler_field_is_a_preset_field(name):
+    """Every field hydra-optuna-sweeper's sampler configs expose (its config.py) is one of ours, so a sweep file
+    setting it runs unchanged."""
+    official = {
+        "tpe": ["seed", "consider_prior", "prior_weight", "consider_magic_clip", "consider_endpoints",
+                "n_startup_trials", "n_ei_candidates", "multivariate", "warn_independent_sampling"],
+        "random": ["seed"],
+        "cmaes": ["seed", "x0", "sigma0", "independent_sampler", "warn_independent_sampling",
+                  "consider_pruned_trials", "restart_strategy", "inc_popsize", "use_separable_cma", "source_trials"],
+        "nsgaii": ["seed", "population_size", "mutation_prob", "crossover_prob", "swapping_prob", "constraints_func"],
+        "gp": ["seed", "independent_sampler", "n_startup_trials", "deterministic_objective", "constraints_func",
+               "warn_independent_sampling"],
+        "qmc": ["seed", "qmc_type", "scramble", "independent_sampler", "warn_asynchronous_seeding",
+                "warn_independent_sampling"],
+        "grid": [],
+    }[name]  # fmt: skip
+    assert set(official) <= set(OmegaConf.structured(SAMPLERS[name]).keys())
