@@ -129,6 +129,7 @@ class MLflowTrackingConfig:
     run_name: str | None = MISSING
     run_id: str | None = None
     parent_run_id: str | None = None
+    system_metrics: float | None = MISSING
 
 
 @dataclass

@@ -54,6 +54,9 @@ class MLflowTracker(Tracker):
         run_id: log into this existing run instead of creating one. A sweeper creates each trial's run and
             owns it: the tracker fills it, and leaves its status (opened and closed by the sweeper) alone.
         parent_run_id: make a new run the child of this one (``mlflow.parentRunId``).
+        system_metrics: seconds between samples of the machine's CPU, memory and GPU use (MLflow's system
+            metrics, ``system/gpu_0_utilization_percentage`` …; GPUs through NVML) while the run trains;
+            ``None``: off.
     """
 
     def __init__(
@@ -63,7 +66,14 @@ class MLflowTracker(Tracker):
         run_name: str | None = None,
         run_id: str | None = None,
         parent_run_id: str | None = None,
+        system_metrics: float | None = None,
     ) -> None:
+        if system_metrics is not None and not system_metrics > 0:
+            from lrsweep._errors import ConfigError
+
+            raise ConfigError("tracking.system_metrics", system_metrics, "seconds between samples (> 0) or null")
+        self.system_metrics = system_metrics
+        self._monitor: Any = None
         self.tracking_uri = resolve_tracking_uri(reveal(tracking_uri))
         _check_scheme(self.tracking_uri, from_config=tracking_uri is not None)
         self.experiment_name = experiment_name
@@ -110,6 +120,8 @@ class MLflowTracker(Tracker):
         items = [Param(key, value) for key, value in params.items()]
         for start in range(0, len(items), _MAX_PARAMS_PER_BATCH):
             self.client.log_batch(self.run_id, params=items[start : start + _MAX_PARAMS_PER_BATCH])
+        if self.system_metrics is not None:
+            self._monitor = _system_monitor(self.run_id, self.tracking_uri, self.system_metrics)
 
     def log_metrics(self, metrics: Iterable[Metric]) -> None:
         from mlflow.entities import Metric as MlflowMetric
@@ -153,8 +165,26 @@ class MLflowTracker(Tracker):
         self.client.log_figure(self.run_id, figure, path)
 
     def end(self, status: str) -> None:
+        if self._monitor is not None:  # its last samples are logged while the run is still open
+            self._monitor.finish()
+            self._monitor = None
         if self.run_id is not None and self._owns_run:
             self.client.set_terminated(self.run_id, _STATUS[status])
 
     def describe(self) -> str:
         return f"MLflow run {self.run_id} in experiment '{self.experiment_name}' at {mask(self.tracking_uri)}"
+
+
+def _system_monitor(run_id: str, tracking_uri: str, interval: float) -> Any:
+    """MLflow's system-metrics monitor for the run, started; ``None`` (with a warning) where it cannot run."""
+    import logging
+
+    logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # not two INFO lines per trial
+    try:
+        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+    except ImportError as error:  # psutil missing
+        logging.getLogger("lrsweep.tracking").warning("no system metrics: %s", error)
+        return None
+    monitor = SystemMetricsMonitor(run_id, sampling_interval=interval, tracking_uri=tracking_uri)
+    monitor.start()
+    return monitor

@@ -46,3 +46,33 @@ def test_experiment_is_reused(tmp_path):
     assert first.experiment_id == second.experiment_id
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert client.get_run(second.run_id).info.status == "FAILED"
+
+
+def test_system_metrics_are_sampled_while_the_run_trains_and_stop_with_it(tmp_path):
+    """MLflow's system metrics (CPU, memory; GPU utilisation through NVML where there is a GPU) every
+    ``system_metrics`` seconds, under the run; off with null."""
+    import time
+
+    tracker = MLflowTracker(experiment_name="sys", system_metrics=0.5)
+    tracker.start(run_name="r", params={}, tags={})
+    time.sleep(1.8)
+    tracker.end("finished")
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    history = client.get_metric_history(tracker.run_id, "system/cpu_utilization_percentage")
+    assert len(history) >= 2 and all(0 <= m.value <= 100 for m in history)
+    assert "system/system_memory_usage_megabytes" in client.get_run(tracker.run_id).data.metrics
+    time.sleep(1.0)  # stopped with the run: no sample after it ended
+    assert len(client.get_metric_history(tracker.run_id, "system/cpu_utilization_percentage")) == len(history)
+
+    quiet = MLflowTracker(experiment_name="sys", system_metrics=None)
+    quiet.start(run_name="q", params={}, tags={})
+    time.sleep(0.6)
+    quiet.end("finished")
+    assert not [k for k in client.get_run(quiet.run_id).data.metrics if k.startswith("system/")]
+
+
+def test_a_sampling_interval_that_is_not_positive_is_named():
+    from lrsweep import ConfigError
+
+    with pytest.raises(ConfigError, match=r"`tracking.system_metrics` must be seconds between samples"):
+        MLflowTracker(system_metrics=0)
