@@ -30,13 +30,16 @@ def custom_space(path: str | None, config: DictConfig) -> Extend | None:
     opened) if ``path`` names no function."""
     if path is None:
         return None
-    from hydra.utils import get_method
+    from hydra._internal.utils import _locate  # hydra.utils.get_method, without its ERROR log line
 
+    allowed = "the dotted path of a function fn(cfg, trial)"
     try:
-        function = get_method(path)
+        function = _locate(path)
     except Exception as error:
         reason = [line for line in str(error).splitlines() if line.strip()][-1]  # Hydra's says what to check
-        raise ConfigError(_FIELD, path, f"the dotted path of a function fn(cfg, trial) ({reason})") from None
+        raise ConfigError(_FIELD, path, f"{allowed} ({reason})") from None
+    if not callable(function):
+        raise ConfigError(_FIELD, path, allowed)
 
     def extend(trial: Trial) -> dict[str, Any]:
         known = set(trial.params)
