@@ -74,7 +74,7 @@ CASES = {
     # Sweeper settings.
     "n_trials": ((*SWEEP, "hydra.sweeper.n_trials=0"), "`hydra.sweeper.n_trials` must be >= 1"),
     "n_jobs": ((*SWEEP, "hydra.sweeper.n_jobs=many"), "`hydra.sweeper.n_jobs` must be an int >= 1 or auto"),
-    "direction": ((*SWEEP, "hydra.sweeper.direction=up"), "`hydra.sweeper.direction` must be one of ['maximize',"),
+    "direction": ((*SWEEP, "hydra.sweeper.direction=up"), "`hydra.sweeper.direction` must be maximize, minimize"),
     "max_failure_rate": ((*SWEEP, "hydra.sweeper.max_failure_rate=2"), "must be in [0.0, 1.0]"),
     "grace_period": (
         (*SWEEP, "hydra.sweeper.heartbeat_interval=5", "hydra.sweeper.grace_period=2"),

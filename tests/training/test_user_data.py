@@ -104,7 +104,7 @@ def test_tf_data_and_py_dataset_pairs_train(compose_config):
         (
             ["trainer.loss=mse", "trainer.metrics=[mae]", "trainer.objective=val_r2"],
             ConfigError,
-            "one of ['loss', 'mae', 'val_loss', 'val_mae']. Received: trainer.objective='val_r2'",
+            "'val_mae', 'fit_seconds', 'steps']. Received: trainer.objective='val_r2'",
         ),
         (["trainer.direction=up"], ConfigError, "`trainer.direction` must be null or one of ['maximize', 'minimize']"),
         (["trainer.metrics=[{x: 1}]"], ConfigError, "`trainer.metrics` must be a Keras name (e.g. 'mse') or a node"),
