@@ -1,7 +1,8 @@
 """Schemas of ``hydra/sweeper: lrsweep`` and its sampler and pruner presets, registered in Hydra's ConfigStore.
 
 The fields follow hydra-optuna-sweeper's (``sampler``, ``direction``, ``study_name``, ``storage``, ``n_trials``,
-``n_jobs``, ``max_failure_rate``, ``params``), so a sweep written for it runs here by changing the sweeper name.
+``n_jobs``, ``max_failure_rate``, ``params``, ``custom_search_space``; its sampler presets and their fields), so a
+sweep written for it runs here by changing the sweeper name (README: "Coming from hydra-optuna-sweeper").
 """
 
 from dataclasses import dataclass, field
