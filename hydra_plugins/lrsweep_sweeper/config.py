@@ -32,6 +32,8 @@ class TPESamplerConf:
     consider_endpoints: bool | None = None
     n_startup_trials: int = 5
     n_ei_candidates: int | None = None
+    gamma: Any = None  # a node with _target_ (and _partial_: true) for a function
+    weights: Any = None
     multivariate: bool = True
     group: bool = True
     constant_liar: bool = True
@@ -88,11 +90,15 @@ class NSGAIISamplerConf:
     _target_: str = "optuna.samplers.NSGAIISampler"
     seed: int | None = 0
     population_size: int | None = None
+    mutation: Any = None
     mutation_prob: float | None = None
     crossover: Any = None
     crossover_prob: float | None = None
     swapping_prob: float | None = None
     constraints_func: Any = None
+    elite_population_selection_strategy: Any = None
+    child_generation_strategy: Any = None
+    after_trial_strategy: Any = None
 
 
 @dataclass

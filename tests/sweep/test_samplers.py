@@ -56,3 +56,12 @@ def test_arguments_optuna_refuses_are_named():
     node = OmegaConf.create({"_target_": "optuna.samplers.TPESampler", "no_such_argument": 1})
     with pytest.raises(ConfigError, match=r"`hydra.sweeper.sampler` must be arguments Optuna accepts"):
         checked(node, "sampler")
+
+
+@pytest.mark.parametrize("name", sorted(set(SAMPLERS) - {"grid"}))
+def test_a_presets_fields_are_its_optuna_constructors_arguments(name):
+    """Every argument of the Optuna sampler is a field of its preset (null: Optuna's default), and nothing else."""
+    import inspect
+
+    fields = {key for key in OmegaConf.structured(SAMPLERS[name]) if not str(key).startswith("_")}
+    assert fields == set(inspect.signature(CLASSES[name]).parameters)
