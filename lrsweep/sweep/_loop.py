@@ -135,7 +135,7 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     from lrsweep.training import setup_record
 
     values = session.retry(
-        lambda: sample(trial, session.space, session.total_steps, session.segments), "sampling a trial"
+        lambda: sample(trial, session.space, session.total_steps, session.segments, session.epochs), "sampling a trial"
     )
     extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
     if extend is not None:

@@ -93,24 +93,38 @@ def _structured(
     return sorted(drawn, reverse=True) if entry.non_increasing else drawn
 
 
+def _run_steps(total_steps: int | None, epochs: int | None, values: Mapping[str, Any]) -> int | None:
+    """The trial's optimizer steps: ``total_steps`` (a run of ``epochs``), rescaled when ``trainer.epochs`` is
+    itself searched and was drawn first (plain params are drawn before structured ones)."""
+    drawn = values.get("trainer.epochs")
+    if total_steps is None or epochs is None or not isinstance(drawn, int) or drawn < 1:
+        return total_steps
+    return total_steps // epochs * drawn
+
+
 def _sample_entries(
     trial: Trial,
     entries: Mapping[str, Entry],
     values: dict[str, Any],
-    total_steps: int | None,
+    run: tuple[int | None, int | None],
     segments: Mapping[str, int],
 ) -> None:
     ordered = sorted(entries.items(), key=lambda item: _ORDER.get(getattr(item[1], "kind", ""), 0))
     for name, entry in ordered:
         key = name.partition("/")[2] or name
         if isinstance(entry, Structured):
-            values[key] = _structured(trial, name, key, entry, values, total_steps, segments)
+            steps = _run_steps(*run, values)
+            values[key] = _structured(trial, name, key, entry, values, steps, segments)
         else:
             values[key] = _suggest(trial, name, entry)
 
 
 def sample(
-    trial: Trial, space: SearchSpace, total_steps: int | None = None, segments: Mapping[str, int] | None = None
+    trial: Trial,
+    space: SearchSpace,
+    total_steps: int | None = None,
+    segments: Mapping[str, int] | None = None,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """Define-by-run: the unconditional params, then those of the branches whose choice was drawn.
 
@@ -119,16 +133,18 @@ def sample(
         space: the search space.
         total_steps: optimizer steps in a run, for ``fraction`` and ``boundaries`` tags.
         segments: for a ``values`` tag whose boundaries are not sampled, how many values to draw.
+        epochs: the epochs of a run of ``total_steps``: a searched ``trainer.epochs`` rescales the run, so a
+            fraction is of the trial's own run.
 
     Returns:
         Config keys and their values (conditional params' Optuna names are ``<option>/<key>``).
     """
     values: dict[str, Any] = {}
-    _sample_entries(trial, space.params, values, total_steps, segments or {})
+    _sample_entries(trial, space.params, values, (total_steps, epochs), segments or {})
     for choice, branch in space.conditional.items():
         key, _, option = choice.partition("=")
         if str(values.get(key)) == option:
-            _sample_entries(trial, branch, values, total_steps, segments or {})
+            _sample_entries(trial, branch, values, (total_steps, epochs), segments or {})
     return values
 
 

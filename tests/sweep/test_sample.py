@@ -70,6 +70,30 @@ def test_fraction_becomes_steps_of_the_run():
         study.tell(trial, 0.0)
 
 
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_searched_epoch_count_makes_a_fraction_one_of_the_trials_own_run(conditional):
+    """`trainer.epochs=choice(1,4)` (e.g. trading accuracy against fit time): the run the sweep composed has 5
+    epochs of 100 steps; a trial drawing 1 epoch has a 100-step run, and its fraction is of those."""
+    fraction = {"schedule.decay_steps": "tag(fraction, interval(0.1, 0.5))"}
+    params = {"trainer.epochs": "choice(1, 4)"}
+    if conditional:
+        space = parse_space(
+            {**params, "schedule": "choice(exponential_decay)"}, {"schedule=exponential_decay": fraction}
+        )
+        name = "exponential_decay/schedule.decay_steps_fraction"
+    else:
+        space, name = parse_space({**params, **fraction}), "schedule.decay_steps_fraction"
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    drawn = set()
+    for _ in range(12):
+        trial = study.ask()
+        values = sample(trial, space, total_steps=500, epochs=5)
+        drawn.add(values["trainer.epochs"])
+        assert values["schedule.decay_steps"] == round(trial.params[name] * 100 * values["trainer.epochs"])
+        study.tell(trial, 0.0)
+    assert drawn == {1, 4}
+
+
 @pytest.mark.parametrize("total_steps", [20, 4690])
 def test_enqueued_settings_come_back_exactly(total_steps):
     space = parse_space(
