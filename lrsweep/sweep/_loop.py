@@ -16,7 +16,7 @@ from optuna.trial import Trial, TrialState
 from lrsweep import _records as keys
 from lrsweep._errors import LRSweepError
 from lrsweep.sweep._heartbeat import fail_stale_trials
-from lrsweep.sweep._outcome import Outcome, best_label, counts
+from lrsweep.sweep._outcome import Outcome, counts
 from lrsweep.sweep._overrides import TrialTarget, trial_overrides
 from lrsweep.sweep._sample import sample, to_override
 
@@ -156,10 +156,9 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
 def _finish(
     session: SweepSession, trial: Trial, run_id: str | None, outcomes: list[Outcome], progress: SweepProgress
 ) -> TrialState:
-    state, values, top = session.records.finish(trial, run_id, outcomes)
+    state, values, label = session.records.finish(trial, run_id, outcomes)
     session.heartbeats.remove(trial._trial_id)
     done = session.retry(lambda: counts(session.study)[0], "counting trials")
-    label = session.retry(lambda: best_label(session.study, top), "reading the best trials")
     progress.set_done(done)
     progress.trial_finished(trial.number, state.name, values, label)
     return state

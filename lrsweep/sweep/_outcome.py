@@ -38,6 +38,7 @@ __all__ = [
     "counts",
     "front",
     "outcome_of",
+    "standing",
 ]
 
 log = logging.getLogger("lrsweep.sweep")
@@ -128,12 +129,18 @@ def front(study: Study) -> list[FrozenTrial]:
     return sorted(study.best_trials, key=lambda trial: trial.number)
 
 
-def best_label(study: Study, top: tuple[int, float] | None) -> str | None:
-    """The best so far as the progress line shows it: ``0.8512 (#3)`` from ``top`` (:func:`best`), or, in a
-    multi-objective study, ``front of 4``."""
+def standing(study: Study) -> tuple[tuple[int, float] | None, int | None]:
+    """Where the study stands now, read once: its best trial (:func:`best`), or, in a multi-objective study, the
+    size of its Pareto front."""
     if len(study.directions) > 1:
-        size = len(study.best_trials)
-        return f"front of {size}" if size else None
+        return None, len(study.best_trials)
+    return best(study), None
+
+
+def best_label(top: tuple[int, float] | None, front_size: int | None) -> str | None:
+    """The best so far as the progress line shows it: ``0.8512 (#3)``, or ``front of 4`` (multi-objective)."""
+    if front_size is not None:
+        return f"front of {front_size}" if front_size else None
     return None if top is None else f"{top[1]:.4f} (#{top[0]})"
 
 
@@ -159,9 +166,9 @@ class TrialRecords:
 
     def finish(
         self, trial: Trial, run_id: str | None, outcomes: Sequence[Outcome]
-    ) -> tuple[TrialState, Values | None, tuple[int, float] | None]:
+    ) -> tuple[TrialState, Values | None, str | None]:
         """Tell Optuna how the trial ended and close its MLflow run; the state as told, the values as stored, and
-        the study's best trial now (``None`` in a multi-objective study)."""
+        the study's best so far as :func:`best_label` shows it."""
         state, values, reason, attrs = _attrs_of(outcomes)
         told_values = list(values) if values is not None else None
         told = self.retry(lambda: self._tell(trial, attrs, values=told_values, state=state), "reporting a trial")
@@ -170,12 +177,12 @@ class TrialRecords:
             log.warning("trial %d: %s, so its result is not counted", trial.number, reason)
         recorded = self.retry(lambda: self.study._storage.get_trial(trial._trial_id), "reading a trial")
         stored = tuple(recorded.values) if told and recorded.values is not None else None
-        top = self.retry(lambda: best(self.study), "reading the best trial")
+        top, front_size = self.retry(lambda: standing(self.study), "reading the best trials")
         if self.runs is not None and run_id is not None:
-            self.runs.finish_child(run_id, state.name, stored, reason)
+            self.runs.finish_child(run_id, state.name, stored, reason, front_size=front_size)
             if top is not None and top[0] == trial.number:
                 self.runs.log_best(*top)
-        return state, stored, top
+        return state, stored, best_label(top, front_size)
 
     def abandon(self, trial: Trial, run_id: str | None, reason: str, status: str = "FAILED") -> None:
         """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""

@@ -81,12 +81,19 @@ class StudyRuns:
         return str(run.info.run_id)
 
     def finish_child(
-        self, run_id: str, state: str, values: Sequence[float] | None, reason: str | None, status: str | None = None
+        self,
+        run_id: str,
+        state: str,
+        values: Sequence[float] | None,
+        reason: str | None,
+        status: str | None = None,
+        front_size: int | None = None,
     ) -> None:
         """Record the trial's Optuna state (and values or reason) and end its run: FINISHED, FAILED or ``status``.
 
         The value is metric ``optuna.value``; in a multi-objective study each objective's is
-        ``optuna.value.<objective>``, and the parent run's ``pareto_front_size`` follows the front.
+        ``optuna.value.<objective>``, and ``front_size`` (the Pareto front now) the parent run's
+        ``pareto_front_size``.
         """
         from mlflow.entities import Metric, RunTag
 
@@ -99,9 +106,8 @@ class StudyRuns:
             metrics = [Metric(name, float(value), 0, 0) for name, value in zip(names, values, strict=False)]
         self.client.log_batch(run_id, metrics=metrics, tags=tags)
         self.client.set_terminated(run_id, status or _STATUS.get(state, "FAILED"))
-        if len(self.objectives) > 1 and values is not None:
-            size = float(len(self.study.best_trials))
-            self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_FRONT, size, 0, 0)])
+        if front_size is not None and values is not None:
+            self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_FRONT, float(front_size), 0, 0)])
 
     def log_best(self, number: int, value: float) -> None:
         from mlflow.entities import Metric

@@ -180,7 +180,6 @@ def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str],
 
 def _check_directions(study: Study, directions: list[str], objectives: list[str]) -> None:
     """A resumed study keeps its objectives: another number of them is one line, before anything is written."""
-
     if len(study.directions) != len(directions):
         had = [d.name.lower() for d in study.directions]
         raise ConfigError(
