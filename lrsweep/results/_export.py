@@ -26,9 +26,13 @@ class Exported:
     schedule_json: Path
     snippet: Path
     trial_number: int
-    value: float
-    values: tuple[float, ...] = ()
+    values: tuple[float, ...]  # one per objective
     rule: str | None = None  # how the trial was picked from a multi-objective study's Pareto front
+
+    @property
+    def value(self) -> float:
+        """The (first) objective's value."""
+        return self.values[0]
 
 
 def serialize_schedule(schedule: dict[str, Any], total_steps: int) -> dict[str, Any]:
@@ -102,7 +106,7 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     module.write_text(snippet(serialized, _setup(study_name, trial)))
     _log_to_mlflow(study, trial, [config, schedule_json, module])
     values = tuple(float(v) for v in trial.values)
-    return Exported(name, config, schedule_json, module, trial.number, values[0], values, rule)
+    return Exported(name, config, schedule_json, module, trial.number, values, rule)
 
 
 def pick(study: Any) -> tuple[Any, str | None]:

@@ -41,7 +41,7 @@ def objectives_of(study: Any) -> list[str]:
     return [str(name) for name in names]
 
 
-def _row(study: Any, trial: Any, pareto: set[int] | None) -> dict[str, Any]:
+def _row(study: Any, trial: Any, front: tuple[list[str], set[int]] | None) -> dict[str, Any]:
     maximize = study.directions[0].name == "MAXIMIZE"
     curve = trial.intermediate_values
     best_epoch = None
@@ -62,8 +62,9 @@ def _row(study: Any, trial: Any, pareto: set[int] | None) -> dict[str, Any]:
         "epochs_run": len(curve),
         "duration_s": duration,
     }
-    if pareto is not None:  # a multi-objective study: each objective, and whether the trial is on the front
-        for index, name in enumerate(objectives_of(study)):
+    if front is not None:  # a multi-objective study: each objective, and whether the trial is on the front
+        names, pareto = front
+        for index, name in enumerate(names):
             row[name] = trial.values[index] if trial.values else None
         row["pareto"] = trial.number in pareto
     for key, value in schedule.items():
@@ -79,10 +80,11 @@ def trials_frame(study_names: Sequence[str], storage: str | None = None) -> pd.D
     rows, leading = [], list(TRIAL_COLUMNS)
     for name in study_names:
         study = load_study(name, storage)
-        pareto = {t.number for t in study.best_trials} if len(study.directions) > 1 else None
-        if pareto is not None:
-            leading += [c for c in [*objectives_of(study), "pareto"] if c not in leading]
-        rows += [_row(study, trial, pareto) for trial in study.trials]
+        front = None
+        if len(study.directions) > 1:  # its objective names and front, read once for all its rows
+            front = (objectives_of(study), {t.number for t in study.best_trials})
+            leading += [c for c in [*front[0], "pareto"] if c not in leading]
+        rows += [_row(study, trial, front) for trial in study.trials]
     frame = pd.DataFrame(rows)
     for column in leading:
         if column not in frame:
