@@ -1,14 +1,93 @@
-"""Facts about the Keras backend in use; the one place that touches backend-specific modules."""
+"""Facts about the Keras backend in use; the one place that touches backend-specific modules.
+
+:func:`load_keras` imports Keras once per process with the backend's native start-up lines (TensorFlow's absl
+and CUDA probing: ``oneDNN custom operations are on``, ``failed call to cuInit`` on a machine without a GPU) sent
+to a log file instead of the terminal, so a one-line error is one line on screen. ``$LRSWEEP_BACKEND_LOG`` names
+that file (default ``lrsweep-backend.log`` in the temporary folder); ``LRSWEEP_BACKEND_LOG=-`` keeps them on the
+terminal.
+"""
 
 from __future__ import annotations
 
-__all__ = ["backend_name", "device_description", "peak_memory"]
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["backend_log", "backend_name", "device_description", "load_keras", "native_output_to_log", "peak_memory"]
+
+_loaded = False
+
+
+def backend_log() -> Path | None:
+    """Where the backend's native start-up lines go (``None``: the terminal)."""
+    named = os.environ.get("LRSWEEP_BACKEND_LOG")
+    if named == "-":
+        return None
+    return Path(named) if named else Path(tempfile.gettempdir()) / "lrsweep-backend.log"
+
+
+@contextlib.contextmanager
+def _native_stderr_to(path: Path | None) -> Iterator[None]:
+    """File descriptor 2 (where C++ libraries write) redirected to ``path`` for the block."""
+    if path is None:
+        yield
+        return
+    try:
+        log = open(path, "a")  # noqa: SIM115  (closed below, after fd 2 is restored)
+    except OSError:
+        yield  # an unwritable log folder: the lines stay on the terminal
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        log.close()
+
+
+def native_output_to_log() -> contextlib.AbstractContextManager[None]:
+    """A block whose native start-up lines (a user's module importing TensorFlow, say) go to :func:`backend_log`."""
+    return _native_stderr_to(backend_log())
+
+
+def load_keras() -> Any:
+    """``keras``, imported (and its backend's devices probed) with the native start-up lines in
+    :func:`backend_log`; later calls return the module at once."""
+    global _loaded
+    if not _loaded:
+        with native_output_to_log():
+            import keras
+
+            _probe_devices(str(keras.backend.backend()))
+        _loaded = True
+    return sys.modules["keras"]
+
+
+def _probe_devices(backend: str) -> None:
+    """Initialise the backend's device runtime now (CUDA probing prints its lines here, not mid-run)."""
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+        elif backend == "jax":
+            import jax
+
+            jax.devices()
+    except Exception:  # a runtime that cannot list its devices still trains on the CPU
+        pass
 
 
 def backend_name() -> str:
-    import keras
-
-    return str(keras.backend.backend())
+    return str(load_keras().backend.backend())
 
 
 def device_description() -> str:

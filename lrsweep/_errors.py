@@ -17,6 +17,7 @@ __all__ = [
     "TrackingError",
     "TrialFailedError",
     "TrialPrunedError",
+    "first_line",
     "report",
 ]
 
@@ -111,9 +112,17 @@ USAGE_ERRORS = (
 )
 
 
+def first_line(error: BaseException | str) -> str:
+    """The first non-empty line of an error's message (a library's own error, quoted in one of lrsweep's)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 def report(error: LRSweepError) -> int:
-    """Print ``lrsweep: error: …`` on stderr; return the exit code: 2 for the user's input, 1 otherwise."""
+    """Print ``lrsweep: error: …`` on stderr, on one line; return the exit code: 2 for the user's input, 1
+    otherwise."""
     import sys
 
-    print(f"lrsweep: error: {error}", file=sys.stderr)
+    message = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    print(f"lrsweep: error: {message}", file=sys.stderr)
     return 2 if isinstance(error, USAGE_ERRORS) else 1

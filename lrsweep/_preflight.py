@@ -14,9 +14,35 @@ from typing import Any
 
 from lrsweep._errors import ConfigError
 
-__all__ = ["check_group_choices"]
+__all__ = ["check_group_choices", "quote_sweeper_params"]
 
 _PRESET_FIELD = re.compile(r"hydra\.sweeper\.(sampler|pruner)\.([^.]+)")
+_SWEEPER_PARAM = re.compile(r"(\+{0,2}hydra\.sweeper\.params\.[^=]+)=(.*)", re.DOTALL)
+
+
+def quote_sweeper_params(argv: Sequence[str]) -> list[str]:
+    """``hydra.sweeper.params.KEY=choice(a,b)`` with the expression quoted, so Hydra keeps it as the sweeper's
+    text (it refuses to sweep its own config: "Sweeping over Hydra's configuration is not supported") and the
+    sweeper parses it as it parses a sweep file's ``params``; ``++``, so it sets the key or adds it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser, quoted = OverridesParser.create(), []
+    for text in argv:
+        found = _SWEEPER_PARAM.fullmatch(text)
+        if found is not None:
+            try:
+                (override,) = parser.parse_overrides([text])
+                sweep = override.is_sweep_override()
+            except Exception:  # check_group_choices has said what is malformed
+                sweep = False
+            key, expression = found.groups()
+            key = key if key.startswith("+") else f"++{key}"  # set or add: a sweep file may not name the key
+            if sweep and "'" not in expression:
+                text = f"{key}='{expression}'"
+            elif sweep and '"' not in expression:
+                text = f'{key}="{expression}"'
+        quoted.append(text)
+    return quoted
 
 
 def _overrides(argv: Sequence[str]) -> list[Any] | None:

@@ -78,7 +78,7 @@ def main() -> None:
         sys.path.insert(0, os.getcwd())
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         sys.exit(run_subcommand(sys.argv[1:]))
-    from lrsweep._preflight import check_group_choices
+    from lrsweep._preflight import check_group_choices, quote_sweeper_params
     from lrsweep.config import register_configs
 
     register_configs()
@@ -86,6 +86,7 @@ def main() -> None:
         check_group_choices(sys.argv[1:], str(config_dir()))
     except ConfigError as error:
         sys.exit(report(error))
+    sys.argv[1:] = quote_sweeper_params(sys.argv[1:])
     _trial()
 
 

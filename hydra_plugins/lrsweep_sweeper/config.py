@@ -188,8 +188,8 @@ class LRSweepSweeperConf:
     repeats: int = _DEFAULTS.repeats
     timeout: float | None = _DEFAULTS.timeout
     max_failure_rate: float = _DEFAULTS.max_failure_rate
-    params: dict[str, Any] | None = None
-    conditional: dict[str, Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    conditional: dict[str, Any] = field(default_factory=dict)
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
     lr_range: str | None = _DEFAULTS.lr_range

@@ -30,7 +30,7 @@ import numpy as np
 
 from lrsweep._errors import ConfigError, DataError
 
-__all__ = ["Dataset", "StreamDataset", "TrialData", "as_dataset"]
+__all__ = ["Dataset", "StreamDataset", "TrialData", "as_dataset", "check_numeric"]
 
 _ARRAY_KEYS = ("x_train", "y_train", "x_val", "y_val")
 CONTRACT = (
@@ -85,12 +85,23 @@ class Dataset:
     name: str = "dataset"
 
     def __post_init__(self) -> None:
+        for key in _ARRAY_KEYS:
+            check_numeric(key, getattr(self, key))
         for split in ("train", "val"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if len(x) != len(y):
                 raise DataError("data", f"x_{split} of {len(x)}, y_{split} of {len(y)}", "arrays of equal length")
             if not len(x):
                 raise DataError("data", f"x_{split} of 0 examples", "at least one example in each split")
+        for kind in ("x", "y"):
+            train, val = getattr(self, f"{kind}_train"), getattr(self, f"{kind}_val")
+            if train.shape[1:] != val.shape[1:]:
+                shapes = f"{kind}_train of shape {train.shape}, {kind}_val of shape {val.shape}"
+                what = "inputs" if kind == "x" else "targets"
+                raise DataError("data", shapes, f"{what} of one shape per example in both splits")
+        if _integral(self.y_train) != _integral(self.y_val):
+            dtypes = f"y_train of dtype {self.y_train.dtype}, y_val of dtype {self.y_val.dtype}"
+            raise DataError("data", dtypes, "targets of one kind in both splits: integer class labels or float values")
         if self.num_classes is not None:
             for split in ("train", "val"):
                 y = getattr(self, f"y_{split}")
@@ -209,6 +220,26 @@ def _stream_steps(train: Any, steps_per_epoch: int | None, field_name: str) -> t
     raise DataError("data.steps_per_epoch", None, f"set: the training batches of {field_name} do not say their number")
 
 
+def _integral(array: np.ndarray) -> bool:
+    return bool(np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.bool_))
+
+
+def check_numeric(name: str, array: np.ndarray) -> None:
+    """A :class:`DataError` naming ``name`` (``x_train``, ``y_val``, …) unless it holds numbers a model can take."""
+    if np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_):
+        return
+    sample = array.flat[0] if array.size else None
+    shown = f"{name} of dtype {array.dtype}" + (f" (e.g. {sample!r})" if sample is not None else "")
+    if name.startswith("y"):
+        allowed = (
+            "numeric targets: class labels as integers 0..K-1 (np.unique(y, return_inverse=True) encodes names) "
+            "or float values"
+        )
+    else:
+        allowed = "numeric inputs (int, float or bool arrays): encode text or categories as numbers first"
+    raise DataError("data", shown, allowed)
+
+
 def _labels(y: np.ndarray) -> bool:
     return y.ndim == 1 and (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.bool_))
 
@@ -256,8 +287,10 @@ def as_dataset(
     else:
         raise DataError(field_name, _kind(value), CONTRACT)
     x_train, y_train, x_val, y_val = arrays
-    if any(a.dtype == object for a in arrays):
-        raise DataError(field_name, _kind(value), f"{CONTRACT} (numeric arrays)")
+    for key, array in zip(_ARRAY_KEYS, arrays, strict=True):
+        if array.dtype == object and array.ndim == 0:
+            raise DataError(field_name, _kind(value), f"{CONTRACT} (numeric arrays)")
+        check_numeric(key, array)
     if num_classes is None:
         num_classes = _infer_classes(y_train, y_val)
     return Dataset(x_train, y_train, x_val, y_val, num_classes, source, name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lrsweep._errors import ConfigError, DatasetNotFoundError
-from lrsweep.data._dataset import Dataset, split_validation
+from lrsweep.data._dataset import Dataset, check_numeric, split_validation
 
 __all__ = ["KERAS_DATASETS", "finish", "load_arrays", "load_image_folder", "load_keras_dataset"]
 
@@ -48,6 +49,8 @@ def finish(
     """A :class:`Dataset` from ``(x_train, y_train, x_val, y_val)``: the first ``train_size``/``val_size``
     examples, inputs as float32 (divided by 255 with ``normalize``), integer labels as int32."""
     x_train, y_train, x_val, y_val = (np.asarray(a) for a in arrays)
+    for key, array in zip(("x_train", "y_train", "x_val", "y_val"), (x_train, y_train, x_val, y_val), strict=True):
+        check_numeric(key, array)  # before the casts below, which would fail on strings naming no array
     n_train = _size("train_size", train_size, len(x_train))
     n_val = _size("val_size", val_size, len(x_val))
     scale = np.float32(1 / 255) if normalize else np.float32(1)
@@ -83,8 +86,8 @@ def load_arrays(
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
-        raise ConfigError("path", path, f"a NumPy .npz file ({error})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:  # truncated, or not an .npz at all
+        raise ConfigError("path", path, f"a whole NumPy .npz file ({type(error).__name__}: {error})") from None
     names = sorted(arrays)
     if "x_train" not in arrays or "y_train" not in arrays:
         raise ConfigError("path", path, f"an .npz with arrays x_train and y_train (it has {names})")
@@ -174,6 +177,11 @@ def load_image_folder(
     if len(image_size) != 2 or any(int(side) < 1 for side in image_size):
         raise ConfigError("image_size", list(image_size), "[height, width] in pixels")
     split_validation(np.zeros(10), np.zeros(10), validation_split, "validation_split")  # the share's check
+    suffixes = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
+    images = sum(1 for name in classes for f in (folder / name).rglob("*") if f.suffix.lower() in suffixes)
+    if not images:
+        allowed = f"a folder whose class sub-folders hold images ({', '.join(suffixes)}); {classes} hold none"
+        raise ConfigError("path", path, allowed)
     import keras
 
     train, val = keras.utils.image_dataset_from_directory(

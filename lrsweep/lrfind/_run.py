@@ -72,15 +72,15 @@ class RangeTest:
 
 def check_settings(settings: Any) -> None:
     """``lr_find``'s values, checked before anything trains."""
-    if not (isinstance(settings.min_lr, int | float) and settings.min_lr > 0):
-        raise ConfigError("lr_find.min_lr", settings.min_lr, "> 0")
-    if not settings.max_lr > settings.min_lr:
-        raise ConfigError("lr_find.max_lr", settings.max_lr, f"> lr_find.min_lr ({settings.min_lr})")
+    if not (isinstance(settings.min_lr, int | float) and math.isfinite(settings.min_lr) and settings.min_lr > 0):
+        raise ConfigError("lr_find.min_lr", settings.min_lr, "a finite number > 0")
+    if not (math.isfinite(settings.max_lr) and settings.max_lr > settings.min_lr):
+        raise ConfigError("lr_find.max_lr", settings.max_lr, f"a finite number > lr_find.min_lr ({settings.min_lr})")
     if settings.num_steps is not None and settings.num_steps < 10:
         raise ConfigError("lr_find.num_steps", settings.num_steps, ">= 10, or null (about one epoch)")
     if not 0.0 <= settings.smoothing < 1.0:
         raise ConfigError("lr_find.smoothing", settings.smoothing, "in [0.0, 1.0)")
-    if not settings.diverge > 1.0:
+    if not (math.isfinite(settings.diverge) and settings.diverge > 1.0):
         raise ConfigError("lr_find.diverge", settings.diverge, "> 1 (times the best smoothed loss)")
 
 
@@ -118,30 +118,32 @@ def range_test(config: DictConfig, *, dataset: Any = None) -> RangeTest:
         ConfigError: a bad ``lr_find`` value (before any data is loaded).
         CurveError: the loss never fell, so there is no usable range.
     """
-    import keras
-
-    from lrsweep.training._compile import compile_arguments
-    from lrsweep.training._trial import _instantiate, check_model_outputs, validate
+    from lrsweep._backend import load_keras
+    from lrsweep.training import instantiate, validate
+    from lrsweep.training._checks import check_model, check_targets, make_optimizer, resolve_compile
 
     started = time.perf_counter()  # its whole cost: data, model, compilation and steps
     settings = config.lr_find
     check_settings(settings)
     validate(config)
     trainer = config.trainer
+    keras = load_keras()
+    compiled = resolve_compile(trainer, instantiate)
     if dataset is None:
         from lrsweep.training._data import trial_data
 
-        dataset = trial_data(config.data, _instantiate)
+        dataset = trial_data(config.data, instantiate)
+    check_targets(dataset, compiled["loss"])
     batch_size, seed = int(trainer.batch_size), int(trainer.seed)
     num_steps = steps_for(settings, dataset.steps_per_epoch(batch_size))
     lrs = exponential_lrs(float(settings.min_lr), float(settings.max_lr), num_steps)
 
     keras.utils.clear_session()
     keras.utils.set_random_seed(seed)  # the trial's seed weights
-    optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=float(lrs[0]))
-    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-    check_model_outputs(model, dataset)
-    model.compile(optimizer=optimizer, **compile_arguments(trainer, _instantiate))
+    optimizer = make_optimizer(config, float(lrs[0]), instantiate)
+    model = instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+    check_model(model, dataset, compiled["loss"])
+    model.compile(optimizer=optimizer, **compiled)
 
     losses: list[float] = []
     best, first, average, diverged = math.inf, math.inf, 0.0, False

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from lrsweep import _records as keys
@@ -23,14 +22,12 @@ from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask, remember_all, reveal
 from lrsweep.sweep._custom import Extend, custom_space
 from lrsweep.sweep._database import default_storage, normalize_url
-from lrsweep.sweep._derive import baseline
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
 from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
 from lrsweep.sweep._outcome import TrialRecords, counts
 from lrsweep.sweep._retry import Retry, retrying
 from lrsweep.sweep._runs import StudyRuns
-from lrsweep.sweep._sample import enqueue_params
 from lrsweep.sweep._samplers import build_sampler, checked
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._space import SearchSpace
@@ -42,7 +39,7 @@ if TYPE_CHECKING:
     from optuna.pruners import BasePruner
     from optuna.samplers import BaseSampler
 
-__all__ = ["Compose", "SweepSession", "open_session"]
+__all__ = ["Compose", "SearchPlan", "SweepSession", "open_session", "plan_search"]
 
 log = logging.getLogger("lrsweep.sweep")
 
@@ -77,6 +74,27 @@ class SweepSession:
         self.lock.close()
 
 
+@dataclass(frozen=True)
+class SearchPlan:
+    """How the study searches, checked before it exists: objectives, sampler, pruner, budget, custom hook."""
+
+    objectives: list[str]
+    directions: list[str]
+    sampler: BaseSampler
+    pruner: BasePruner
+    n_trials: int
+    extend: Extend | None
+
+
+def plan_search(settings: SweepSettings, config: DictConfig, space: SearchSpace, pruner_named: bool) -> SearchPlan:
+    """The study's objectives and directions, its sampler and pruner, and the custom hook, each checked (one line
+    for a bad one) without opening anything. ``pruner_named``: the command line chose the pruner."""
+    objectives, directions = _objectives(settings, config)
+    extend = custom_space(settings.custom_search_space, config)
+    sampler, pruner, n_trials = _search(settings, space, len(directions), pruner_named)
+    return SearchPlan(objectives, directions, sampler, pruner, n_trials, extend)
+
+
 def open_session(
     settings: SweepSettings,
     config: DictConfig,
@@ -84,16 +102,18 @@ def open_session(
     fixed: list[str],
     compose: Compose,
     run_length: tuple[int | None, dict[str, int]],
+    plan: SearchPlan,
+    baselines: list[dict[str, Any]],
     range_test: RangeTestRunner | None = None,
     explicit: Collection[str] = (),
 ) -> SweepSession:
-    """Connect to the study's storage and join the study under its lock (the first worker creates it)."""
+    """Connect to the study's storage and join the study under its lock (the first worker creates it, with
+    ``baselines``, the enqueued trials' params)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
-    objectives, directions = _objectives(settings, config)
-    extend = custom_space(settings.custom_search_space, config)
+    objectives, directions, extend = plan.objectives, plan.directions, plan.extend
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
-    sampler, pruner, n_trials = _search(settings, space, len(directions))
+    sampler, pruner, n_trials = plan.sampler, plan.pruner, plan.n_trials
     stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
     storage = connect_storage(
         url,
@@ -106,7 +126,7 @@ def open_session(
     with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
         study = open_study(study_name, storage, directions=directions, sampler=sampler, pruner=pruner)
         _check_directions(study, directions, objectives)
-        _join(study, settings, space, n_trials, lambda overrides: compose([*fixed, *overrides]), run_length[0])
+        _join(study, settings, space, n_trials, baselines)
         runs = _study_runs(config, study, n_trials, directions, objectives, sampler, pruner)
         stale.runs = runs
         if range_test is not None:
@@ -139,13 +159,18 @@ def open_session(
     )
 
 
-def _search(settings: SweepSettings, space: SearchSpace, objectives: int) -> tuple[BaseSampler, BasePruner, int]:
+def _search(
+    settings: SweepSettings, space: SearchSpace, objectives: int, pruner_named: bool
+) -> tuple[BaseSampler, BasePruner, int]:
     """The sampler, the pruner and the trials the sampler can give, checked before the study is opened."""
     sampler, n_trials = build_sampler(settings.sampler, space, settings.n_trials)
     pruner: BasePruner = checked(settings.pruner, "pruner")
     if objectives > 1 and isinstance(sampler, optuna.samplers.CmaEsSampler):
         allowed = "a multi-objective sampler: tpe, nsgaii, gp, random or qmc (CMA-ES is single-objective)"
         raise ConfigError("hydra.sweeper.sampler", "cmaes", allowed)
+    if objectives > 1 and pruner_named and not isinstance(pruner, optuna.pruners.NopPruner):
+        allowed = f"none for a study of {objectives} objectives (Optuna's pruners are single-objective)"
+        raise ConfigError("hydra/sweeper/pruner", type(pruner).__name__, allowed)
     if objectives > 1:
         log.info("pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", objectives)
         pruner = optuna.pruners.NopPruner()
@@ -193,12 +218,7 @@ def _check_directions(study: Study, directions: list[str], objectives: list[str]
 
 
 def _join(
-    study: Study,
-    settings: SweepSettings,
-    space: SearchSpace,
-    n_trials: int,
-    compose: Compose,
-    total_steps: int | None,
+    study: Study, settings: SweepSettings, space: SearchSpace, n_trials: int, baselines: list[dict[str, Any]]
 ) -> None:
     """Count this worker in; record the budget; a new study gets its baselines and attrs."""
     ordinal = int(study.user_attrs.get(keys.STUDY_WORKERS, 0))
@@ -208,23 +228,10 @@ def _join(
     if ordinal:
         study.sampler = build_sampler(settings.sampler, space, n_trials, ordinal)[0]
     if not study.trials:
-        _enqueue_baselines(study, settings, space, compose, total_steps)
+        for params in baselines:
+            study.enqueue_trial(params, skip_if_exists=True)
     for key, value in settings.study_attrs.items():
         study.set_user_attr(key, value)
-
-
-def _enqueue_baselines(
-    study: Study, settings: SweepSettings, space: SearchSpace, compose: Compose, total_steps: int | None
-) -> None:
-    entries = [*space.params.items(), *(item for branch in space.conditional.values() for item in branch.items())]
-    choices = {name: set(spec.choices) for name, spec in entries if isinstance(spec, CategoricalDistribution)}
-    for entry in settings.enqueue:
-        params = enqueue_params(space, baseline(entry, space, compose), total_steps)
-        outside = [name for name, value in params.items() if name in choices and value not in choices[name]]
-        if outside:  # e.g. a space narrowed on the command line: a choice cannot be forced
-            log.info("not enqueued (%s not among the choices): %s", ", ".join(outside), entry)
-            continue
-        study.enqueue_trial(params, skip_if_exists=True)
 
 
 def _within_lr_range(

@@ -81,7 +81,6 @@ def _error(key: str, expression: Any, allowed: str) -> ConfigError:
 def parse_expression(key: str, expression: Any) -> Entry | str:
     """One ``params`` entry: a distribution for a sweep expression, else the fixed value as an override string."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep, Transformer
     from hydra.errors import HydraException
 
     text = str(expression).strip()
@@ -94,6 +93,16 @@ def parse_expression(key: str, expression: Any) -> Entry | str:
         raise _error(key, expression, f"a Hydra sweep expression such as interval(a, b) ({message})") from None
     if not override.is_sweep_override():
         return text
+    try:
+        return _distribution(key, expression, override)
+    except HydraException as error:  # e.g. range(0.1, 0.9, 0): Hydra's "Invalid range values"
+        message = str(error).splitlines()[0]
+        raise _error(key, expression, f"a sweep expression Hydra can expand ({message})") from None
+
+
+def _distribution(key: str, expression: Any, override: Any) -> Entry:
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep, Transformer
+
     value: Any = override.value()
     if isinstance(value, ChoiceSweep):
         choices: list[Any] = list(override.sweep_iterator(transformer=Transformer.encode))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from lrsweep._secrets import mask, reveal
 from lrsweep.sweep._database import default_storage, engine_kwargs, normalize_url
 from lrsweep.sweep._lock import StudyLock
 
-__all__ = ["connect_storage", "load_trial", "make_storage", "open_study"]
+__all__ = ["check_storage", "connect_storage", "load_trial", "make_storage", "open_study"]
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,41 @@ def connect_storage(
     ``field`` names the setting in error messages.
     """
     real = normalize_url(reveal(url) or url)
-    shown = mask(url)
-    import sqlalchemy.exc
-
     _check_sqlite_folder(real, field)
-    try:
+    with _storage_errors(url, field):
         return _rdb_storage(
             real,
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,
             heartbeat_stale_trial_callback=stale_trial_callback,
         )
+    raise AssertionError("unreachable")
+
+
+def check_storage(url: str, field: str = "hydra.sweeper.storage") -> None:
+    """What :func:`connect_storage` would refuse, found without writing anything: the URL's form, its driver, a
+    SQLite file's folder, and (for a database server) one connection opened and closed. No table, no study."""
+    import sqlalchemy
+
+    real = normalize_url(reveal(url) or url)
+    _check_sqlite_folder(real, field)
+    with _storage_errors(url, field):
+        engine = sqlalchemy.create_engine(real, **engine_kwargs(real, pooled=False))
+        try:
+            if engine.dialect.name != "sqlite":  # a SQLite file is created by a connection: leave it to the study
+                engine.connect().close()
+        finally:
+            engine.dispose()
+
+
+@contextlib.contextmanager
+def _storage_errors(url: str, field: str) -> Iterator[None]:
+    """SQLAlchemy's and the drivers' errors about a storage URL as one :class:`StorageError` line."""
+    import sqlalchemy.exc
+
+    shown = mask(url)
+    try:
+        yield
     except sqlalchemy.exc.ArgumentError:
         raise StorageError(
             f"`{field}` must be a database URL such as sqlite:///lrsweep.db, "

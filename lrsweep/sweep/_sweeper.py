@@ -18,6 +18,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,17 +28,21 @@ from omegaconf import DictConfig
 
 from lrsweep import _records as keys
 from lrsweep._secrets import mask
+from lrsweep.sweep._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
+from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._derive import derive_branches
-from lrsweep.sweep._devices import keep_off_accelerators, visible_accelerators
+from lrsweep.sweep._devices import Accelerator, keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._loop import SweepStopped, run_loop
 from lrsweep.sweep._outcome import best, counts, front
 from lrsweep.sweep._overrides import fixed_overrides
 from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
 from lrsweep.sweep._progress import SweepProgress
-from lrsweep.sweep._session import SweepSession, open_session
+from lrsweep.sweep._session import SearchPlan, SweepSession, open_session, plan_search
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._slots import InlineSlots
 from lrsweep.sweep._space import SearchSpace, parse_space
+from lrsweep.sweep._study import check_storage
+from lrsweep.training import DryRun, dry_run, validate
 
 if TYPE_CHECKING:
     from hydra.plugins.launcher import Launcher
@@ -68,6 +73,17 @@ def _merge_arguments(params: Mapping[str, Any], arguments: Sequence[str]) -> dic
     return merged
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """What the checks before the study built: one job's config, the search, the dry run, the GPUs."""
+
+    job_config: DictConfig
+    search: SearchPlan
+    dry: DryRun
+    accelerators: list[Accelerator]
+    environ: dict[str, str]
+
+
 class OptunaSweep:
     """The sweep; constructed by :class:`hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper`."""
 
@@ -85,21 +101,19 @@ class OptunaSweep:
         settings = SweepSettings.from_hydra(self._raw)
         space = self._space(settings, arguments)
         fixed = fixed_overrides(space.fixed)
-        environ = dict(os.environ)
-        accelerators = visible_accelerators() if own_workers(self.launcher, settings.n_jobs) else []
-        if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
-            keep_off_accelerators()
-        job_config = self._check_job_config(fixed)
-        range_test = None
-        if settings.lr_range == "auto":
-            from lrsweep.lrfind import check_settings
-
-            check_settings(job_config.lr_find)  # before the study is opened
-            range_test = self._range_test(job_config)
-        plan = plan_workers(settings.n_jobs, accelerators, job_config, environ)
+        checked = self._check(settings, space, fixed)
+        job_config, search, dry = checked.job_config, checked.search, checked.dry
+        epochs = int(job_config.trainer.epochs)
+        run_length = self._run_length(dry.steps_per_epoch * epochs)
+        check_run_length(space, dry.steps_per_epoch, epochs)
+        check_custom_hook(search.extend, settings.custom_search_space, space, (*run_length, epochs), search.directions)
+        compose_baseline = lambda overrides: self._compose([*fixed, *overrides])  # noqa: E731
+        baselines = baseline_params(settings.enqueue, space, compose_baseline, run_length[0])
+        range_test = self._range_test(job_config) if settings.lr_range == "auto" else None
+        plan = plan_workers(settings.n_jobs, checked.accelerators, job_config, checked.environ)
         explicit = {argument.partition("=")[0].lstrip("+~") for argument in arguments}
         session = open_session(
-            settings, self.config, space, fixed, self._compose, self._run_length(space), range_test, explicit
+            settings, self.config, space, fixed, self._compose, run_length, search, baselines, range_test, explicit
         )
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
         if isinstance(slots, InlineSlots):
@@ -121,6 +135,25 @@ class OptunaSweep:
         self._write_results(session)
         self._summary(session)
         return session.study
+
+    def _check(self, settings: SweepSettings, space: SearchSpace, fixed: list[str]) -> _Checked:
+        """Everything the config alone can tell, then the dry run of one job (its data, model and one training
+        step): bad input is one line before the study, any MLflow run or any trial exists."""
+        job_config = self._compose(fixed)
+        validate(job_config)
+        if settings.lr_range == "auto":
+            from lrsweep.lrfind import check_settings
+
+            check_settings(job_config.lr_find)
+        search = plan_search(settings, self.config, space, self._named("hydra/sweeper/pruner"))
+        check_storage(settings.storage or default_storage())
+        environ = dict(os.environ)  # the workers' environment, before this process keeps off the GPUs
+        accelerators = visible_accelerators() if own_workers(self.launcher, settings.n_jobs) else []
+        if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
+            keep_off_accelerators()
+        dry = dry_run(job_config)
+        log.info("dry run of one job: %.1f s (data, model, one training step)", dry.seconds)
+        return _Checked(job_config, search, dry, accelerators, environ)
 
     def _write_results(self, session: SweepSession) -> None:
         """``optimization_results.yaml`` in the sweep's folder, in hydra-optuna-sweeper's shape: the best trial's
@@ -176,6 +209,7 @@ class OptunaSweep:
     def _space(self, settings: SweepSettings, arguments: Sequence[str]) -> SearchSpace:
         """The search space: the sweep file's params (with the command line's on top) and branches."""
         params = _merge_arguments(settings.params, arguments)
+        check_group_choices(params, self._group_options)
         params, conditional = derive_branches(params, settings.conditional, self._sweep_file_params)
         return parse_space(params, conditional)
 
@@ -192,41 +226,27 @@ class OptunaSweep:
         params = OmegaConf.select(found.config, "hydra.sweeper.params", default=None)
         return flatten(OmegaConf.to_container(params, resolve=False)) if params is not None else {}  # type: ignore[arg-type]
 
-    def _check_job_config(self, fixed: list[str]) -> DictConfig:
-        """Compose one job's config and validate it, so bad input stops the sweep before any training."""
-        from lrsweep.data import check_available, is_fashion_mnist
-        from lrsweep.training import check_data, check_optimizer, validate
-
-        config = self._compose(fixed)
-        validate(config)
-        if is_fashion_mnist(config.data):
-            check_available(config.data)  # the files, read: the trials load them
-        else:
-            check_data(config)  # the user's data, built once here (and kept for this process's trials)
-        check_optimizer(config)
-        return config
-
-    def _run_length(self, space: SearchSpace) -> tuple[int | None, dict[str, int]]:
+    def _run_length(self, total_steps: int) -> tuple[int, dict[str, int]]:
         """Optimizer steps in one run (for structured params) and segment counts of fixed boundaries."""
         segments = {}
         schedule = self.config.schedule
         if "boundaries" in schedule and "values" in schedule:
             segments["schedule.values"] = len(schedule.boundaries) + 1
-        if not space.structured:
-            return None, segments
-        from lrsweep.data import is_fashion_mnist, train_images
+        return total_steps, segments
 
-        trainer, data = self.config.trainer, self.config.data
-        images = train_images(data)
-        if images is not None:
-            return int(trainer.epochs) * -(-images // int(trainer.batch_size)), segments
-        if is_fashion_mnist(data):
-            return None, segments  # not downloaded yet
-        from lrsweep.training import trial_data
-        from lrsweep.training._trial import _instantiate
+    def _named(self, group: str) -> bool:
+        """Whether the command line chose an option of ``group`` (``hydra/sweeper/pruner=hyperband``)."""
+        overrides = self.config.hydra.overrides.get("hydra", []) or []
+        return any(str(o).lstrip("+").partition("=")[0] == group for o in overrides)
 
-        steps = trial_data(data, _instantiate).steps_per_epoch(int(trainer.batch_size))
-        return int(trainer.epochs) * steps, segments
+    def _group_options(self, key: str) -> list[str] | None:
+        """A config group's options (``schedule``: the families), or ``None`` for a key that is no group."""
+        from hydra.core.object_type import ObjectType
+
+        repository = getattr(self.hydra_context.config_loader, "repository", None)
+        if repository is None or not repository.group_exists(key):
+            return None
+        return list(repository.get_group_options(key, ObjectType.CONFIG))
 
     def _summary(self, session: SweepSession) -> None:
         study, runs = session.study, session.runs

@@ -43,6 +43,10 @@ class Tracker(abc.ABC):
     def end(self, status: str) -> None:
         """Close the run; ``status`` is ``finished``, ``failed`` or ``killed``."""
 
+    def check_params(self, params: Mapping[str, str]) -> None:  # noqa: B027  (optional: a no-op by default)
+        """Raise a :class:`~lrsweep._errors.ConfigError` for a param this tracker would cut or refuse, before
+        anything is logged."""
+
     def log_input(self, dataset: Mapping[str, Any]) -> None:  # noqa: B027  (optional: a no-op by default)
         """Record the run's dataset: ``name``, ``source``, ``digest`` and shapes (``TrialData.describe()``)."""
 

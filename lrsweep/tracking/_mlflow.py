@@ -74,6 +74,10 @@ class MLflowTracker(Tracker):
             raise ConfigError("tracking.system_metrics", system_metrics, "seconds between samples (> 0) or null")
         self.system_metrics = system_metrics
         self._monitor: Any = None
+        if not isinstance(experiment_name, str) or not experiment_name.strip():
+            from lrsweep._errors import ConfigError
+
+            raise ConfigError("experiment_name", experiment_name, "a non-empty name (MLflow's experiment)")
         self.tracking_uri = resolve_tracking_uri(reveal(tracking_uri))
         _check_scheme(self.tracking_uri, from_config=tracking_uri is not None)
         self.experiment_name = experiment_name
@@ -105,6 +109,22 @@ class MLflowTracker(Tracker):
             if experiment is None:
                 raise
             return str(experiment.experiment_id)
+
+    def check_params(self, params: Mapping[str, str]) -> None:
+        """A param MLflow would truncate (values over its length limit) or refuse (keys over theirs) is bad input:
+        one line naming it, before the run exists."""
+        from mlflow.utils.validation import MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH
+
+        from lrsweep._errors import ConfigError
+
+        for key, value in params.items():
+            if len(key) > MAX_ENTITY_KEY_LENGTH:
+                raise ConfigError(key[:60] + "…", "…", f"a key of at most {MAX_ENTITY_KEY_LENGTH} characters "
+                                  f"(MLflow's limit for a param name; it has {len(key)})")  # fmt: skip
+            if len(str(value)) > MAX_PARAM_VAL_LENGTH:
+                shown = f"{str(value)[:40]}… ({len(str(value))} characters)"
+                raise ConfigError(key, shown, f"at most {MAX_PARAM_VAL_LENGTH} characters (MLflow keeps no more in a "
+                                  "param)")  # fmt: skip
 
     def start(self, *, run_name: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
         from mlflow.entities import Param

@@ -15,20 +15,25 @@ from lrsweep.training._compile import (
     trainer_directions,
 )
 from lrsweep.training._data import trial_data
-from lrsweep.training._trial import TrialResult, check_data, check_optimizer, flatten_params, run_trial, validate
+from lrsweep.training._dry_run import DryRun, dry_run
+from lrsweep.training._instantiate import instantiate
+from lrsweep.training._trial import PreparedTrial, TrialResult, flatten_params, prepare_trial, run_trial, validate
 
 __all__ = [
     "LOSS",
     "MEASURED",
     "METRICS",
+    "DryRun",
+    "PreparedTrial",
     "TrialResult",
-    "check_data",
-    "check_optimizer",
     "compile_arguments",
+    "dry_run",
     "flatten_params",
+    "instantiate",
     "logged_keys",
     "objective_direction",
     "objective_names",
+    "prepare_trial",
     "run_trial",
     "setup_record",
     "trainer_direction",

@@ -22,16 +22,18 @@ def footprint_mib(config: DictConfig | Mapping[str, Any], dataset: Any = None) -
     gradients and two optimizer slots), plus one batch's layer outputs three times over (kept for the backward
     pass, their gradients, temporaries). The model is built once on the host to count them.
     """
-    import keras
+    from lrsweep._backend import load_keras
+    from lrsweep.training._instantiate import instantiate
+    from lrsweep.training._trial import _as_config
 
-    from lrsweep.training._trial import _as_config, _instantiate
+    keras = load_keras()
 
     config = _as_config(config)
     if dataset is None:
         from lrsweep.training._data import trial_data
 
-        dataset = trial_data(config.data, _instantiate)
-    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+        dataset = trial_data(config.data, instantiate)
+    model = instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
     outputs = sum(
         math.prod(int(d) for d in output.shape[1:] if d is not None)
         for layer in model.layers

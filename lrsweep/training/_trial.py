@@ -14,19 +14,12 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from lrsweep import _records as keys
-from lrsweep._errors import ConfigError, InvalidArgumentError, LRSweepError, TrialFailedError, TrialPrunedError
+from lrsweep._errors import ConfigError, TrialFailedError, TrialPrunedError, first_line
 from lrsweep.schedules import ScheduleParams, from_config
-from lrsweep.training._compile import MEASURED, check_objective, compile_arguments, objective_names
+from lrsweep.training._compile import MEASURED, check_objective, objective_names
+from lrsweep.training._instantiate import instantiate
 
-__all__ = [
-    "TrialResult",
-    "check_data",
-    "check_model_outputs",
-    "check_optimizer",
-    "flatten_params",
-    "run_trial",
-    "validate",
-]
+__all__ = ["PreparedTrial", "TrialResult", "flatten_params", "prepare_trial", "run_trial", "validate"]
 _VERBOSE = ("auto", "0", "1", "2")
 _UNTRACKED_GROUPS = ("tracking", "optuna", "hydra", "lr_find")
 
@@ -72,6 +65,7 @@ def validate(config: DictConfig | Mapping[str, Any]) -> ScheduleParams:
         ConfigError: naming the full field (``schedule.decay_steps``, ``trainer.epochs``, ...).
     """
     config = _as_config(config)
+    _check_interpolations(config)
     try:
         params = from_config(config.schedule)
     except ConfigError as error:
@@ -81,15 +75,32 @@ def validate(config: DictConfig | Mapping[str, Any]) -> ScheduleParams:
         raise ConfigError("trainer.epochs", trainer.epochs, ">= 1")
     if not trainer.batch_size >= 1:
         raise ConfigError("trainer.batch_size", trainer.batch_size, ">= 1")
-    check_objective(trainer, _instantiate)
+    check_objective(trainer, instantiate)
     if str(trainer.verbose) not in _VERBOSE:
         raise ConfigError("trainer.verbose", trainer.verbose, f"one of {list(_VERBOSE)}")
     return params
 
 
+def _check_interpolations(config: DictConfig) -> None:
+    """Every ``${...}`` of the job's groups resolves (``${oc.env:NAME}`` with NAME unset does not): one line."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    for group in config:
+        if group == "hydra":
+            continue
+        try:
+            OmegaConf.to_container(config[group], resolve=True) if OmegaConf.is_config(config[group]) else None
+        except OmegaConfBaseException as error:
+            key = str(getattr(error, "full_key", "") or group)
+            raw = OmegaConf.to_container(config, resolve=False)
+            for part in key.split("."):
+                raw = raw.get(part) if isinstance(raw, dict) else raw
+            raise ConfigError(key, raw, f"an interpolation that resolves ({first_line(error)})") from None
+
+
 def flatten_params(config: DictConfig | Mapping[str, Any]) -> dict[str, str]:
     """The resolved config as MLflow params: dotted keys, values as in YAML (``true``, ``null``, ``[1, 2]``)."""
-    container = OmegaConf.to_container(_as_config(config), resolve=True)
+    config = _as_config(config)
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: Any) -> None:
@@ -99,68 +110,95 @@ def flatten_params(config: DictConfig | Mapping[str, Any]) -> dict[str, str]:
         else:
             flat[prefix] = node if isinstance(node, str) else json.dumps(node)
 
-    assert isinstance(container, dict)
-    for group, node in container.items():
-        if group not in _UNTRACKED_GROUPS:
-            walk(str(group), node)
+    for group in config:
+        if group not in _UNTRACKED_GROUPS:  # resolved group by group: the sweep's hydra node is not the job's
+            node = config[group]
+            walk(str(group), OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node)
     return flat
-
-
-def _instantiate(node: Any, group: str, **kwargs: Any) -> Any:
-    """``hydra.utils.instantiate``, with errors turned into lrsweep's own where they are the user's."""
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
-
-    try:
-        return instantiate(node, **kwargs)
-    except InstantiationException as error:
-        cause = error.__cause__
-        if isinstance(cause, ConfigError):
-            raise cause.under(group) from None
-        if isinstance(cause, LRSweepError):
-            raise cause from None
-        target = node.get("_target_") if hasattr(node, "get") else None
-        if cause is None or isinstance(cause, ImportError):
-            raise ConfigError(f"{group}._target_", target, "the dotted path of an importable callable") from None
-        if isinstance(cause, ValueError | TypeError):  # e.g. Keras: "`momentum` must be a float between [0, 1]."
-            raise InvalidArgumentError(f"{group} ({target}): {cause}") from None
-        raise cause from None
-
-
-def check_optimizer(config: DictConfig | Mapping[str, Any]) -> None:
-    """Build ``config.optimizer`` once (cheap), so a bad optimizer argument stops a sweep before its trials."""
-    config = _as_config(config)
-    _instantiate(config.optimizer, "optimizer", learning_rate=0.01)
-
-
-def check_model_outputs(model: Any, dataset: Any) -> None:
-    """Class labels must fall within the model's outputs (a Dense(10) cannot score label 12)."""
-    classes = getattr(dataset, "num_classes", None)
-    shape = getattr(model, "output_shape", None)
-    if classes is None or not isinstance(shape, tuple) or not shape or not isinstance(shape[-1], int):
-        return
-    if shape[-1] > 1 and shape[-1] < classes:
-        from lrsweep._errors import DataError
-
-        raise DataError("data", f"class labels 0 to {classes - 1}", f"labels the model's {shape[-1]} outputs can score")
-
-
-def check_data(config: DictConfig | Mapping[str, Any]) -> Any:
-    """Build the config's data (kept for this process's trials) and the model once: the data honours the data
-    contract, its labels fit the model's outputs. Returns the data."""
-    from lrsweep.training._data import trial_data
-
-    config = _as_config(config)
-    dataset = trial_data(config.data, _instantiate)
-    model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-    check_model_outputs(model, dataset)
-    return dataset
 
 
 def _verbosity(verbose: str) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 2
     return int(verbose)
+
+
+@dataclass
+class PreparedTrial:
+    """A trial built and checked, nothing written yet: what :func:`prepare_trial` hands to training."""
+
+    config: DictConfig
+    schedule: ScheduleParams
+    dataset: Any
+    model: Any
+    callbacks: list[Any]  # the schedule's own (epoch-wise and plateau families)
+    keras_schedule: Any  # the Keras LearningRateSchedule of a step-wise family, else None
+    steps_per_epoch: int
+    trace: np.ndarray | None  # a warm trial's LR at every step (its optimizer reads it), else None
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * int(self.config.trainer.epochs)
+
+
+def prepare_trial(
+    config: DictConfig | Mapping[str, Any], dataset: Any = None, *, schedule: ScheduleParams | None = None
+) -> PreparedTrial:
+    """Everything a trial does before it trains, in order: validate the config, resolve the names it compiles
+    with, load (or take) the data and check it against the loss, build the model on the data's shapes, check it
+    against the data, compile it and evaluate the first batches. Nothing is tracked or written.
+
+    A warm trial (``trainer.reuse``) takes the process's compiled model (:mod:`lrsweep.training._warm`), reset to
+    the trial's seed and fed its LR trace.
+
+    Raises:
+        ConfigError, DataError, InvalidArgumentError: one line naming the field, the value and what is allowed.
+    """
+    from lrsweep.training._checks import check_batches, check_model, check_targets, make_optimizer, resolve_compile
+
+    config = _as_config(config)
+    schedule = schedule or validate(config)
+    trainer = config.trainer
+    compiled = resolve_compile(trainer, instantiate)
+    dataset = _trial_dataset(config, dataset)
+    check_targets(dataset, compiled["loss"])
+    import keras
+
+    steps_per_epoch = dataset.steps_per_epoch(int(trainer.batch_size))
+    total_steps = steps_per_epoch * int(trainer.epochs)
+    built = schedule.build(total_steps)
+    trace = None
+    if trainer.get("reuse", False) and schedule.kind != "metric":
+        # A warm trial: the process's compiled model (checked when it was made), reset to this seed, fed this
+        # schedule's LR trace.
+        from lrsweep.training._warm import warm_session
+
+        trace = schedule.trace(steps_per_epoch, int(trainer.epochs))
+        session = warm_session(config, dataset, total_steps, instantiate)
+        session.reset(int(trainer.seed), trace)
+        model, callbacks = session.model, []
+    else:
+        keras.utils.clear_session()  # trials run one after another in a sweep's process: start from a clean slate
+        keras.utils.set_random_seed(trainer.seed)
+        optimizer = make_optimizer(config, built.learning_rate, instantiate)
+        model = instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
+        check_model(model, dataset, compiled["loss"])
+        model.compile(optimizer=optimizer, **compiled)
+        check_batches(model, dataset, int(trainer.batch_size), train=False)
+        callbacks = list(built.callbacks)
+    return PreparedTrial(config, schedule, dataset, model, callbacks, built.keras_schedule, steps_per_epoch, trace)
+
+
+def _trial_dataset(config: DictConfig, dataset: Any) -> Any:
+    """The data a trial trains on: ``dataset`` when given (anything :func:`~lrsweep.data.as_dataset` takes),
+    else ``config.data``, built once per process."""
+    if dataset is not None:
+        from lrsweep.data import as_dataset
+
+        return as_dataset(dataset, field_name="dataset")
+    from lrsweep.training._data import trial_data
+
+    return trial_data(config.data, instantiate)
 
 
 def run_trial(
@@ -172,7 +210,8 @@ def run_trial(
 ) -> TrialResult:
     """Train ``config.model`` on ``config.data`` under ``config.schedule`` and return the objective.
 
-    Everything that can be wrong in the config is checked before data is loaded. The run is tracked by
+    Everything that can be wrong in the config is checked before data is loaded, and everything that can be
+    wrong with the data and the model before the run is tracked (:func:`prepare_trial`). The run is tracked by
     ``tracker`` (default: ``config.tracking`` instantiated) and ends as ``finished``, ``failed`` (with the
     reason as tag ``lrsweep.failure_reason``) or ``killed``.
 
@@ -190,88 +229,75 @@ def run_trial(
     config = _as_config(config)
     schedule = validate(config)
     if tracker is None:
-        tracker = _instantiate(config.tracking, "tracking")
-    if dataset is None:
-        from lrsweep.training._data import trial_data
+        tracker = instantiate(config.tracking, "tracking")
+    trial = prepare_trial(config, dataset, schedule=schedule)
+    params = _run_params(trial)
+    tracker.check_params(params)
+    _start_run(trial, tracker, params)
+    return _fit(trial, tracker, params, callbacks)
 
-        dataset = trial_data(config.data, _instantiate)
-    else:
-        from lrsweep.data import as_dataset
 
-        dataset = as_dataset(dataset, field_name="dataset")
-
-    import keras
-
-    from lrsweep._backend import backend_name, device_description
-    from lrsweep.plotting import plot_lr
-    from lrsweep.training._callbacks import (
-        EpochNaNGuard,
-        EpochTracker,
-        LearningRateRecorder,
-        NaNGuard,
-        TraceRecorder,
-    )
-
-    trainer = config.trainer
-    steps_per_epoch = dataset.steps_per_epoch(trainer.batch_size)
-    total_steps = steps_per_epoch * trainer.epochs
-    built = schedule.build(total_steps)
-    recorder: LearningRateRecorder | TraceRecorder
-    guard: EpochNaNGuard
-    if trainer.get("reuse", False) and schedule.kind != "metric":
-        # A warm trial: the process's compiled model, reset to this seed, fed this schedule's LR trace.
-        from lrsweep.training._warm import warm_session
-
-        trace = schedule.trace(steps_per_epoch, int(trainer.epochs))
-        session = warm_session(config, dataset, total_steps, _instantiate)
-        session.reset(int(trainer.seed), trace)
-        model, schedule_callbacks = session.model, []
-        recorder, guard = TraceRecorder(trace), EpochNaNGuard()
-    else:
-        keras.utils.clear_session()  # trials run one after another in a sweep's process: start from a clean slate
-        keras.utils.set_random_seed(trainer.seed)
-        optimizer = _instantiate(config.optimizer, "optimizer", learning_rate=built.learning_rate)
-        model = _instantiate(config.model, "model", input_shape=dataset.input_shape, num_classes=dataset.num_classes)
-        check_model_outputs(model, dataset)
-        model.compile(optimizer=optimizer, **compile_arguments(trainer, _instantiate))
-        schedule_callbacks = list(built.callbacks)
-        recorder, guard = LearningRateRecorder(), NaNGuard()
-
-    params = flatten_params(config)
+def _run_params(trial: PreparedTrial) -> dict[str, str]:
+    """The run's MLflow params: the flattened config and what the run is (steps, data)."""
+    params = flatten_params(trial.config)
+    dataset = trial.dataset
     params.update(
         {
-            "run.steps_per_epoch": str(steps_per_epoch),
-            "run.total_steps": str(total_steps),
+            "run.steps_per_epoch": str(trial.steps_per_epoch),
+            "run.total_steps": str(trial.total_steps),
             "data.name": dataset.name,
         }
     )
     if hasattr(dataset, "x_train"):
         params.update({"run.train_images": str(len(dataset.x_train)), "run.val_images": str(len(dataset.x_val))})
-    family = schedule.family_name()
+    return params
+
+
+def _start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> None:
+    """Open the tracked run: params, tags, the resolved config, the data's description, the Keras schedule."""
+    import keras
+
+    from lrsweep._backend import backend_name, device_description
+
+    family = trial.schedule.family_name()
     tracker.start(
         run_name=family,
         params=params,
         tags={
             keys.TAG_FAMILY: family,
-            keys.TAG_KIND: schedule.kind,
+            keys.TAG_KIND: trial.schedule.kind,
             keys.TAG_BACKEND: backend_name(),
             keys.TAG_DEVICE: device_description(),
             keys.TAG_STATUS: "running",
         },
     )
-    tracker.log_text(OmegaConf.to_yaml(config, resolve=True), "config.yaml")
-    tracker.log_input(dataset.describe())
-    if built.keras_schedule is not None:
-        tracker.log_dict(keras.optimizers.schedules.serialize(built.keras_schedule), "schedule.json")
+    tracker.log_text(OmegaConf.to_yaml(trial.config, resolve=True), "config.yaml")
+    tracker.log_input(trial.dataset.describe())
+    if trial.keras_schedule is not None:
+        tracker.log_dict(keras.optimizers.schedules.serialize(trial.keras_schedule), "schedule.json")
 
+
+def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: Sequence[Any]) -> TrialResult:
+    """``model.fit`` with the recorders and guards, the objectives read at the end, the run closed in any case."""
+    from lrsweep.plotting import plot_lr
+    from lrsweep.training._callbacks import EpochNaNGuard, EpochTracker, LearningRateRecorder, NaNGuard, TraceRecorder
+
+    trainer, steps_per_epoch = trial.config.trainer, trial.steps_per_epoch
+    recorder: LearningRateRecorder | TraceRecorder
+    guard: EpochNaNGuard
+    if trial.trace is not None:
+        recorder, guard = TraceRecorder(trial.trace), EpochNaNGuard()
+    else:
+        recorder, guard = LearningRateRecorder(), NaNGuard()
+    family = trial.schedule.family_name()
     epochs = EpochTracker(tracker, recorder, guard)
     status, reason, fitted = "failed", None, None
     started = time.perf_counter()
     try:
-        model.fit(
-            **dataset.fit_arguments(int(trainer.batch_size)),
+        trial.model.fit(
+            **trial.dataset.fit_arguments(int(trainer.batch_size)),
             epochs=trainer.epochs,
-            callbacks=[*schedule_callbacks, recorder, guard, epochs, *callbacks],
+            callbacks=[*trial.callbacks, recorder, guard, epochs, *callbacks],
             verbose=_verbosity(str(trainer.verbose)),
         )
         fitted = time.perf_counter() - started

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep.training._compile import compile_arguments
+from lrsweep.training._checks import check_batches, check_model, make_optimizer, resolve_compile
 
 __all__ = ["TraceSchedule", "WarmSession", "warm_session"]
 
@@ -69,19 +69,21 @@ class WarmSession:
         self.instantiate = instantiate
         self.model_config = config.model
         self.schedule = TraceSchedule(capacity)
-        self.optimizer = instantiate(config.optimizer, "optimizer", learning_rate=self.schedule)
+        self.optimizer = make_optimizer(config, self.schedule, instantiate)
         self.schedule.attach(self.optimizer)
         self.model = self._fresh_model()
+        compiled = resolve_compile(config.trainer, instantiate)
+        check_model(self.model, dataset, compiled["loss"])
         self.model.compile(
             optimizer=self.optimizer,
-            **compile_arguments(config.trainer, instantiate),
+            **compiled,
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
         # One step now builds and compiles what a model's first fit would (Keras' symbolic build on the JAX
-        # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike.
-        batch = int(config.trainer.batch_size)
-        self.model.train_on_batch(*dataset.first_batch(batch))
+        # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike. It and an
+        # evaluation of the first validation batch are the checks that the model trains on the data.
+        check_batches(self.model, dataset, int(config.trainer.batch_size), train=True)
         self.trials = 0
 
     def _fresh_model(self) -> Any:

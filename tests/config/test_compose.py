@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from lrsweep._paths import config_dir
 from lrsweep.schedules import FAMILIES
 from lrsweep.tracking import MLflowTracker, NullTracker
-from lrsweep.training import _trial, validate
+from lrsweep.training import instantiate, validate
 
 
 def options(group: str) -> list[str]:
@@ -61,24 +61,24 @@ def test_defaults_are_the_tutorials_setup(compose_config):
 @pytest.mark.parametrize("name", options("optimizer"))
 def test_optimizers_instantiate_with_a_schedule(compose_config, name):
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
-    optimizer = _trial._instantiate(compose_config(f"optimizer={name}").optimizer, "optimizer", learning_rate=schedule)
+    optimizer = instantiate(compose_config(f"optimizer={name}").optimizer, "optimizer", learning_rate=schedule)
     assert type(optimizer).__name__.lower() == name
     assert optimizer._learning_rate is schedule
 
 
 def test_sgd_momentum_and_nesterov_reach_keras(compose_config):
     config = compose_config("optimizer.momentum=0.9", "optimizer.nesterov=true")
-    optimizer = _trial._instantiate(config.optimizer, "optimizer", learning_rate=0.01)
+    optimizer = instantiate(config.optimizer, "optimizer", learning_rate=0.01)
     assert (optimizer.momentum, optimizer.nesterov) == (0.9, True)
 
 
 @pytest.mark.parametrize(("name", "cls"), [("mlflow", MLflowTracker), ("none", NullTracker)])
 def test_trackers_instantiate(compose_config, name, cls):
-    assert isinstance(_trial._instantiate(compose_config(f"tracking={name}").tracking, "tracking"), cls)
+    assert isinstance(instantiate(compose_config(f"tracking={name}").tracking, "tracking"), cls)
 
 
 def test_model_instantiates_with_data_shape(compose_config):
-    model = _trial._instantiate(compose_config().model, "model", input_shape=(28, 28, 1), num_classes=10)
+    model = instantiate(compose_config().model, "model", input_shape=(28, 28, 1), num_classes=10)
     assert model.count_params() == 130_394
 
 

@@ -80,10 +80,10 @@ def test_a_diverging_loss_stops_the_test_and_nan_never_reaches_the_curve(compose
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("lr_find.max_lr=1e-8", "`lr_find.max_lr` must be > lr_find.min_lr (1e-07)"),
+        ("lr_find.max_lr=1e-8", "`lr_find.max_lr` must be a finite number > lr_find.min_lr (1e-07)"),
         ("lr_find.num_steps=5", "`lr_find.num_steps` must be >= 10, or null"),
-        ("lr_find.min_lr=0", "`lr_find.min_lr` must be > 0"),
-        ("lr_find.min_lr=-0.1", "`lr_find.min_lr` must be > 0"),
+        ("lr_find.min_lr=0", "`lr_find.min_lr` must be a finite number > 0"),
+        ("lr_find.min_lr=-0.1", "`lr_find.min_lr` must be a finite number > 0"),
     ],
 )
 def test_bad_settings_are_one_line_and_exit_2_before_any_training(tmp_path, capsys, override, message):

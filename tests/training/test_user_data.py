@@ -10,8 +10,8 @@ from mlflow import MlflowClient
 
 from lrsweep import ConfigError
 from lrsweep._errors import DataError
-from lrsweep.training import check_data, objective_direction, run_trial, trainer_direction, trial_data
-from lrsweep.training._trial import _instantiate
+from lrsweep.training import dry_run, objective_direction, run_trial, trainer_direction, trial_data
+from lrsweep.training import instantiate as _instantiate
 
 FAST = ["trainer.epochs=2", "trainer.batch_size=16", "trainer.verbose=0", "trainer.reuse=false"]
 REGRESSION = [
@@ -171,13 +171,13 @@ def test_labels_the_model_cannot_score_stop_the_check(compose_config):
         extra=FAST,
     )
     with pytest.raises(DataError, match=r"`data` must be labels the model's 10 outputs can score. Received: class"):
-        check_data(config)
+        dry_run(config)
 
 
 def test_a_factory_returning_something_else_is_named(compose_config):
     config = compose_config("data=factory", "data._target_=tests.training.helpers.not_data", extra=FAST)
     with pytest.raises(DataError, match=r"`data._target_` must be a lrsweep.data.Dataset, .* Received: a builtins.str"):
-        check_data(config)
+        dry_run(config)
 
 
 def test_warm_trials_on_a_tf_data_pair(compose_config):
