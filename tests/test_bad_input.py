@@ -1,10 +1,11 @@
-"""Every malformed value a user can type: a non-zero exit, one or two lines naming it, nothing written, no traceback."""
+"""Every malformed value a user can type: exit 2, one line naming it, nothing written, no traceback."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,12 @@ from tests.conftest import write_synthetic_fashion_mnist
 pytestmark = pytest.mark.slow
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 ROOT = Path(__file__).resolve().parents[1]
-# What TensorFlow's C++ runtime prints on start-up, whatever the command (not lrsweep's output).
-_NOISE = ("I0000", "W0000", "E0000", "WARNING: All log messages")
 SWEEP = ("-m", "+sweep=constant")
+FACTORY = (
+    "data=factory",
+    "data._target_=tests.training.helpers.arrays_factory",
+    "model._target_=tests.training.helpers.tiny_dense",
+)
 
 CASES = {
     # A schedule, trainer, optimizer or data value that Keras or lrsweep does not allow.
@@ -129,6 +133,123 @@ CASES = {
         "`trainer.objective` must be a key the run logs or measures: one of ['loss', 'mae', 'val_loss', 'val_mae', "
         "'fit_seconds', 'steps']",
     ),
+    # Your data against itself, the loss and the model (issue 21): the sweep's dry run says it before the study.
+    "val features": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.val_shape_differs"),
+        "`data` must be inputs of one shape per example in both splits. Received: x_train of shape (48, 5), "
+        "x_val of shape (16, 4)",
+    ),
+    "model input": (
+        (*SWEEP, *FACTORY, "model._target_=tests.training.helpers.fixed_input"),
+        "`model` must be a model for the data's inputs of shape (5,) (the model factory gets input_shape=[5]). "
+        "Received: a model whose input is (7,) per example",
+    ),
+    "float targets": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.float_targets"),
+        "`trainer.loss` must be a loss for these targets (float values, not class labels): a regression loss such "
+        "as mse or mae",
+    ),
+    "one output": (
+        (*SWEEP, *FACTORY, "model._target_=tests.training.helpers.one_output"),
+        "`model` must be a model with 3 outputs, one per class, for trainer.loss=sparse_categorical_crossentropy",
+    ),
+    "string features": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.string_features"),
+        "`data` must be numeric inputs (int, float or bool arrays): encode text or categories as numbers first. "
+        "Received: x_train of dtype <U",
+    ),
+    "string labels": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.string_labels"),
+        "`data` must be numeric targets: class labels as integers 0..K-1 (np.unique(y, return_inverse=True) "
+        "encodes names) or float values. Received: y_train of dtype <U3 (e.g. np.str_('",
+    ),
+    "npz string labels": (
+        ("data=arrays", "data.path={string_labels}"),
+        "`data` must be numeric targets: class labels as integers 0..K-1",
+    ),
+    "npz truncated": (
+        (*SWEEP, "data=arrays", "data.path={truncated_npz}"),
+        "`data.path` must be a whole NumPy .npz file (BadZipFile: File is not a zip file)",
+    ),
+    "factory raises": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.broken_loader"),
+        "`data._target_` (tests.training.helpers.broken_loader) raised KeyError: 'features.csv'",
+    ),
+    "one class": (
+        (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.one_class"),
+        "`data` must be at least two classes for trainer.loss=sparse_categorical_crossentropy",
+    ),
+    "no images": (
+        (*SWEEP, "data=image_folder", "data.path={no_images}"),
+        "`data.path` must be a folder whose class sub-folders hold images (.bmp, .gif, .jpeg, .jpg, .png)",
+    ),
+    # Names resolved when the model compiles, resolved by the dry run.
+    "loss name": ((*SWEEP, "trainer.loss=no_such_loss"), "`trainer.loss` must be a Keras loss name"),
+    "metric name": (
+        (*SWEEP, "trainer.metrics=[accuracy,no_such_metric]"),
+        "`trainer.metrics` must be Keras metric names (accuracy, mae, mse, auc, precision, …) or nodes with "
+        "_target_. Received: trainer.metrics='no_such_metric'",
+    ),
+    "not an optimizer": (
+        (*SWEEP, "optimizer._target_=builtins.dict"),
+        "`optimizer._target_` must be a Keras optimizer class, a subclass of keras.optimizers.Optimizer",
+    ),
+    # Sweeper inputs, checked before the study exists.
+    "hook raises": (
+        (*SWEEP, "hydra.sweeper.custom_search_space=tests.training.helpers.raising_hook"),
+        "`hydra.sweeper.custom_search_space` must be a function fn(cfg, trial) that runs on a trial sampled from "
+        "the space (it raised RuntimeError: boom in the hook)",
+    ),
+    "enqueue key": (
+        (*SWEEP, "+hydra.sweeper.enqueue=[{schedule.nope: 1}]"),
+        "`hydra.sweeper.enqueue` must be overrides of the config (Could not override 'schedule.nope'.)",
+    ),
+    "range step 0": (
+        (*SWEEP, "schedule.initial_learning_rate=range(0.1, 0.9, 0)"),
+        "`hydra.sweeper.params.schedule.initial_learning_rate` must be a sweep expression Hydra can expand "
+        "(Invalid range values",
+    ),
+    "boundaries beyond the run": (
+        (
+            "-m",
+            "+sweep=piecewise_constant",
+            "trainer.epochs=1",
+            "schedule.boundaries=tag(boundaries, int(interval(50, 60)))",
+        ),
+        "`hydra.sweeper.params.schedule.boundaries` must be at most 4 boundaries: a run of 5 optimizer steps has no "
+        "room for more",
+    ),
+    "unknown family in a choice": (
+        ("-m", "+sweep=all_families", "hydra.sweeper.params.schedule=choice(cosine_decay,nope)"),
+        "`hydra.sweeper.params.schedule` must be one of ['constant', 'cosine_decay',",
+    ),
+    "pruner of a multi-objective study": (
+        (*SWEEP, "hydra/sweeper/pruner=hyperband", "trainer.objective=[val_accuracy,fit_seconds]"),
+        "`hydra/sweeper/pruner` must be none for a study of 2 objectives (Optuna's pruners are single-objective)",
+    ),
+    "lr_find max_lr": (
+        (*SWEEP, "hydra.sweeper.lr_range=auto", "lr_find.max_lr=inf"),
+        "`lr_find.max_lr` must be a finite number > lr_find.min_lr (1e-07). Received: lr_find.max_lr=inf",
+    ),
+    # Other settings.
+    "empty experiment": (
+        ("tracking.experiment_name=",),
+        "`tracking.experiment_name` must be a non-empty name (MLflow's experiment). Received: "
+        "tracking.experiment_name=''",
+    ),
+    "unset variable": (
+        ("data.train_size=${oc.env:LRSWEEP_NO_SUCH_VARIABLE}",),
+        "`data.train_size` must be an interpolation that resolves (KeyError raised while resolving interpolation: "
+        "\"Environment variable 'LRSWEEP_NO_SUCH_VARIABLE' not found\")",
+    ),
+    "unset variable in a sweep": (
+        (*SWEEP, "data.val_size=${oc.env:LRSWEEP_NO_SUCH_VARIABLE}"),
+        "`data.val_size` must be an interpolation that resolves",
+    ),
+    "param too long": (
+        (*SWEEP, "+label=" + "x" * 7000),
+        "`label` must be at most 6000 characters (MLflow keeps no more in a param). Received: label='xxxx",
+    ),
     # Multi-objective studies and hydra-optuna-sweeper's fields.
     "direction count": (
         (*SWEEP, "hydra.sweeper.direction=[maximize,minimize]"),
@@ -159,7 +280,8 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def broken_data(tmp_path_factory) -> dict[str, str]:
-    """A dataset folder with a truncated training file, and one whose labels are not IDX at all."""
+    """Broken files: a truncated training file, labels that are not IDX at all, .npz files with unequal lengths,
+    string labels or cut in half, an image folder without class sub-folders and one without images."""
     truncated = write_synthetic_fashion_mnist(tmp_path_factory.mktemp("truncated"), n_train=64, n_val=16)
     path = truncated / FILES["x_train"]
     path.write_bytes(path.read_bytes()[:-100])
@@ -170,29 +292,92 @@ def broken_data(tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("arrays")
     mismatched = folder / "mismatched.npz"
     np.savez(mismatched, x_train=np.zeros((40, 3)), y_train=np.zeros(39), x_val=np.zeros((5, 3)), y_val=np.zeros(5))
+    labels = np.array(["cat", "dog"] * 20)
+    np.savez(folder / "labels.npz", x_train=np.zeros((40, 3)), y_train=labels, x_val=np.zeros((8, 3)), y_val=labels[:8])
+    whole = (folder / "labels.npz").read_bytes()
+    (folder / "truncated.npz").write_bytes(whole[: len(whole) // 2])
     flat = tmp_path_factory.mktemp("flat")
     (flat / "a.png").write_bytes(b"")
-    return {"truncated": str(truncated), "foreign": str(foreign), "mismatched": str(mismatched), "flat": str(flat)}
+    empty = tmp_path_factory.mktemp("no_images")
+    for name in ("cats", "dogs"):
+        (empty / name).mkdir()
+        (empty / name / "notes.txt").write_text("no images here")
+    return {
+        "truncated": str(truncated),
+        "foreign": str(foreign),
+        "mismatched": str(mismatched),
+        "flat": str(flat),
+        "string_labels": str(folder / "labels.npz"),
+        "truncated_npz": str(folder / "truncated.npz"),
+        "no_images": str(empty),
+    }
+
+
+def _run(args: tuple[str, ...], cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    # The user-style factories of tests/training/helpers.py, the synthetic Fashion-MNIST, no inherited MLflow URI.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LRSWEEP_DATA_DIR": str(data_dir)}
+    for name in ("LRSWEEP_BACKEND_LOG", "MLFLOW_TRACKING_URI"):
+        env.pop(name, None)
+    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+def _fill(arg: str, files: dict[str, str]) -> str:
+    """``data.path={truncated_npz}`` with the broken file's path (other braces, ``${...}`` or ``[{...}]``, kept)."""
+    for name, path in files.items():
+        arg = arg.replace(f"{{{name}}}", path)
+    return arg
+
+
+@pytest.fixture(scope="module")
+def outcomes(request, broken_data, data_dir, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+    """Every selected case run as a user types it, two at a time (each command is mostly its imports), each in
+    a folder of its own."""
+    selected = [item.callspec.params["case"] for item in request.session.items if item.originalname == _TEST]
+    folders = {case: tmp_path_factory.mktemp("bad") for case in selected}
+
+    def run(case: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+        args = tuple(_fill(arg, broken_data) for arg in CASES[case][0])
+        return _run(args, folders[case], data_dir), folders[case]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(selected, pool.map(run, selected), strict=True))
 
 
 def test_the_table_has_at_least_twenty_distinct_inputs():
     assert len({args for args, _ in CASES.values()}) >= 20
 
 
+_TEST = "test_bad_input_is_named_in_one_line_and_nothing_is_written"
+
+
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_named_in_one_or_two_lines_and_nothing_is_written(case, tmp_path, broken_data):
-    args, message = CASES[case]
-    args = tuple(arg.format(**broken_data) for arg in args)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the user-style factories of tests/training/helpers.py
-    done = subprocess.run([LRSWEEP, *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
-    lines = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith(_NOISE)]
+def test_bad_input_is_named_in_one_line_and_nothing_is_written(case, outcomes):
+    """Exit 2, exactly one line on the terminal (no backend start-up lines), no traceback, and nothing in the
+    working directory: no study storage, no MLflow store, no mlruns/."""
+    done, folder = outcomes[case]
+    message = CASES[case][1]
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 2, done.stderr[-2000:]
-    assert 1 <= len(lines) <= 2, lines
-    assert lines[-1].startswith("lrsweep: error: ")
-    assert message in done.stderr, lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("lrsweep: error: ")
+    assert message in lines[0], lines
     assert "Traceback" not in done.stderr + done.stdout
-    written = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("outputs", "multirun"))
+    written = sorted(p.name for p in folder.iterdir() if p.name not in ("outputs", "multirun"))
     assert written == [], f"{case} wrote {written}"
+
+
+def test_bad_data_on_a_database_server_creates_no_study(tmp_path, data_dir):
+    """With the study on PostgreSQL, data the model cannot take leaves the database without a study."""
+    from tests.servers import fresh_database
+
+    with fresh_database("postgresql") as (url, _):
+        args = (*SWEEP, *FACTORY, "data._target_=tests.training.helpers.val_shape_differs")
+        done = _run((*args, f"hydra.sweeper.storage={url}"), tmp_path, data_dir)
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert "`data` must be inputs of one shape per example in both splits" in done.stderr
+        import optuna
+
+        assert optuna.get_all_study_names(storage=url) == []
 
 
 def test_hydra_full_error_keeps_the_traceback(tmp_path):

@@ -38,7 +38,9 @@ class Exported:
 def serialize_schedule(schedule: dict[str, Any], total_steps: int) -> dict[str, Any]:
     """``keras.optimizers.schedules.serialize`` of a step-wise schedule; for the callback families, the callback's
     class, its importable function (or arguments) and the optimizer's initial learning rate."""
-    import keras
+    from lrsweep._backend import load_keras
+
+    keras = load_keras()
 
     params = from_config(schedule)
     if isinstance(params, EpochSchedule):

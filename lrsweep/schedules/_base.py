@@ -160,7 +160,9 @@ class KerasSchedule(StepSchedule):
         cls.keras_object = f"keras.optimizers.schedules.{cls.keras_class}"
 
     def keras_schedule(self, total_steps: int) -> Any:
-        import keras
+        from lrsweep._backend import load_keras
+
+        keras = load_keras()
 
         return getattr(keras.optimizers.schedules, self.keras_class)(**self.arguments())
 
@@ -202,7 +204,9 @@ _MADE: dict[type[OwnSchedule], type] = {}
 
 
 def _schedule_class(params: type[OwnSchedule]) -> type:
-    import keras
+    from lrsweep._backend import load_keras
+
+    keras = load_keras()
     from keras import ops
 
     defaults = params(family=params.family_name()).arguments() if _all_defaults(params) else {}
@@ -258,7 +262,9 @@ class EpochSchedule(ScheduleParams):
         return functools.partial(getattr(functions, self.function_path), **self.arguments())
 
     def build(self, total_steps: int) -> BuiltSchedule:
-        import keras
+        from lrsweep._backend import load_keras
+
+        keras = load_keras()
 
         callback = keras.callbacks.LearningRateScheduler(self.epoch_function())
         return BuiltSchedule(learning_rate=float(self.initial_learning_rate), callbacks=(callback,))

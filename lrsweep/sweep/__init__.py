@@ -30,6 +30,9 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.utils import instantiate
 
+    from lrsweep._backend import load_keras
+
+    load_keras()  # before the pruning callback imports it: the backend's start-up lines go to its log
     from lrsweep.sweep._progress import report_epoch
     from lrsweep.sweep._pruning import OptunaPruning
     from lrsweep.sweep._retry import retrying

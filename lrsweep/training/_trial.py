@@ -162,7 +162,9 @@ def prepare_trial(
     compiled = resolve_compile(trainer, instantiate)
     dataset = _trial_dataset(config, dataset)
     check_targets(dataset, compiled["loss"])
-    import keras
+    from lrsweep._backend import load_keras
+
+    keras = load_keras()
 
     steps_per_epoch = dataset.steps_per_epoch(int(trainer.batch_size))
     total_steps = steps_per_epoch * int(trainer.epochs)
@@ -255,7 +257,9 @@ def _run_params(trial: PreparedTrial) -> dict[str, str]:
 
 def _start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> None:
     """Open the tracked run: params, tags, the resolved config, the data's description, the Keras schedule."""
-    import keras
+    from lrsweep._backend import load_keras
+
+    keras = load_keras()
 
     from lrsweep._backend import backend_name, device_description
 

@@ -60,3 +60,58 @@ def ten_classes(input_shape, num_classes):
 def linear_regressor(input_shape, num_classes=None):
     """y = x·w + b: a model whose training steps a test can compute in NumPy."""
     return keras.Sequential([keras.Input(shape=tuple(input_shape)), keras.layers.Dense(1)])
+
+
+# Bad data and parts as a user might write them (tests/test_bad_input.py): each must stop a sweep in one line.
+
+
+def val_shape_differs():
+    """Validation features with one column fewer than the training features."""
+    return arrays_factory(features=5)[0], arrays_factory(features=4)[1]
+
+
+def float_targets():
+    """Regression targets (floats), for a model compiled with the default classification loss."""
+    (x, _), (x_val, _) = arrays_factory()
+    return (x, x.sum(axis=1) - 1.0), (x_val, x_val.sum(axis=1) - 1.0)
+
+
+def string_features():
+    """Features left as text, as a CSV read without conversion gives them."""
+    (x, y), val = arrays_factory()
+    return (x.astype(str), y), val
+
+
+def string_labels():
+    """Class names instead of integer labels."""
+    import numpy as np
+
+    names = np.array(["cat", "dog", "cow"])
+    (x, y), (x_val, y_val) = arrays_factory()
+    return (x, names[y]), (x_val, names[y_val])
+
+
+def one_class():
+    """Every label the same class."""
+    (x, y), (x_val, y_val) = arrays_factory()
+    return (x, 0 * y), (x_val, 0 * y_val)
+
+
+def broken_loader():
+    """A data factory that fails on its own."""
+    raise KeyError("features.csv")
+
+
+def fixed_input(input_shape, num_classes):
+    """A model hard-wired to seven input features, whatever the data's."""
+    return keras.Sequential([keras.Input((7,)), keras.layers.Dense(num_classes, activation="softmax")])
+
+
+def one_output(input_shape, num_classes):
+    """A model with one output, for class labels."""
+    return keras.Sequential([keras.Input(tuple(input_shape)), keras.layers.Flatten(), keras.layers.Dense(1)])
+
+
+def raising_hook(cfg, trial):
+    """A custom_search_space hook that fails."""
+    raise RuntimeError("boom in the hook")
