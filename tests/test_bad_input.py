@@ -321,6 +321,10 @@ def _run(args: tuple[str, ...], cwd: Path, data_dir: Path) -> subprocess.Complet
     return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
 
 
+Outcome = tuple[subprocess.CompletedProcess[str], Path]
+"""How a case's command ended, and the folder it ran in."""
+
+
 def _fill(arg: str, files: dict[str, str]) -> str:
     """``data.path={truncated_npz}`` with the broken file's path (other braces, ``${...}`` or ``[{...}]``, kept)."""
     for name, path in files.items():
@@ -329,13 +333,13 @@ def _fill(arg: str, files: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def outcomes(request, broken_data, data_dir, tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess[str], Path]]:
+def outcomes(request, broken_data, data_dir, tmp_path_factory) -> dict[str, Outcome]:
     """Every selected case run as a user types it, two at a time (each command is mostly its imports), each in
     a folder of its own."""
     selected = [item.callspec.params["case"] for item in request.session.items if item.originalname == _TEST]
     folders = {case: tmp_path_factory.mktemp("bad") for case in selected}
 
-    def run(case: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    def run(case: str) -> Outcome:
         args = tuple(_fill(arg, broken_data) for arg in CASES[case][0])
         return _run(args, folders[case], data_dir), folders[case]
 
