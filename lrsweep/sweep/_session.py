@@ -110,10 +110,8 @@ def open_session(
     """Connect to the study's storage and join the study under its lock (the first worker creates it, with
     ``baselines``, the enqueued trials' params)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
-    objectives, directions, extend = plan.objectives, plan.directions, plan.extend
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
-    sampler, pruner, n_trials = plan.sampler, plan.pruner, plan.n_trials
     stale = RetryStaleTrial(settings.max_retry, settings.stale_after_s)
     storage = connect_storage(
         url,
@@ -124,27 +122,22 @@ def open_session(
     lock = StudyLock(normalize_url(reveal(url) or url), f"lrsweep:{study_name}")
     retry = retrying(url, settings.storage_timeout)
     with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
-        study = open_study(study_name, storage, directions=directions, sampler=sampler, pruner=pruner)
-        _check_directions(study, directions, objectives)
-        _join(study, settings, space, n_trials, baselines)
-        runs = _study_runs(config, study, n_trials, directions, objectives, sampler, pruner)
+        study = open_study(study_name, storage, directions=plan.directions, sampler=plan.sampler, pruner=plan.pruner)
+        _check_directions(study, plan.directions, plan.objectives)
+        _join(study, settings, space, plan.n_trials, baselines)
+        runs = _study_runs(config, study, plan)
         stale.runs = runs
         if range_test is not None:
             space = _within_lr_range(study_range(study, runs, range_test), space, config, explicit)
-        # Trials left RUNNING by a worker that died before it ever beat get one beat now, so they go stale.
-        fail_stale_trials(study)
-        heartbeats = Heartbeats(storage, settings.heartbeat_interval)
-        if settings.heartbeat_interval is not None:
-            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-            heartbeats.beat_once([t._trial_id for t in running])
-    _announce(study, url, n_trials, directions, objectives)
+        heartbeats = _heartbeats(study, storage, settings.heartbeat_interval)
+    _announce(study, url, plan.n_trials, plan.directions, plan.objectives)
     return SweepSession(
         settings=settings,
         study=study,
         space=space,
         fixed=fixed,
         storage=mask(url),
-        n_trials=n_trials,
+        n_trials=plan.n_trials,
         total_steps=run_length[0],
         segments=run_length[1],
         runs=runs,
@@ -155,8 +148,19 @@ def open_session(
         compose=compose,
         seed=int(config.trainer.seed),
         epochs=int(config.trainer.epochs),
-        extend=extend,
+        extend=plan.extend,
     )
+
+
+def _heartbeats(study: Study, storage: Any, interval: int | None) -> Heartbeats:
+    """This worker's heartbeats; trials left RUNNING by a worker that died before it ever beat get one beat now,
+    so they go stale."""
+    fail_stale_trials(study)
+    heartbeats = Heartbeats(storage, interval)
+    if interval is not None:
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        heartbeats.beat_once([t._trial_id for t in running])
+    return heartbeats
 
 
 def _search(
@@ -257,15 +261,7 @@ def _within_lr_range(
     return narrowed
 
 
-def _study_runs(
-    config: DictConfig,
-    study: Study,
-    n_trials: int,
-    directions: list[str],
-    objectives: list[str],
-    sampler: BaseSampler,
-    pruner: BasePruner,
-) -> StudyRuns | None:
+def _study_runs(config: DictConfig, study: Study, plan: SearchPlan) -> StudyRuns | None:
     """The study's MLflow runs, when the sweep's config tracks to MLflow (the experiment is the study's name)."""
     from hydra.utils import instantiate as hydra_instantiate
 
@@ -276,10 +272,10 @@ def _study_runs(
         return None
     tracker.experiment_name = study.study_name
     settings = {
-        "n_trials": str(n_trials),
-        "direction": ",".join(directions),
-        "sampler": type(sampler).__name__,
-        "pruner": type(pruner).__name__,
-        "objective": ",".join(objectives),
+        "n_trials": str(plan.n_trials),
+        "direction": ",".join(plan.directions),
+        "sampler": type(plan.sampler).__name__,
+        "pruner": type(plan.pruner).__name__,
+        "objective": ",".join(plan.objectives),
     }
-    return StudyRuns(tracker, study, settings, objectives)
+    return StudyRuns(tracker, study, settings, plan.objectives)

@@ -39,7 +39,6 @@ from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._session import SearchPlan, SweepSession, open_session, plan_search
 from lrsweep.sweep._settings import SweepSettings
-from lrsweep.sweep._slots import InlineSlots
 from lrsweep.sweep._space import SearchSpace, parse_space
 from lrsweep.sweep._study import check_storage
 from lrsweep.training import DryRun, dry_run, validate
@@ -116,8 +115,6 @@ class OptunaSweep:
             settings, self.config, space, fixed, self._compose, run_length, search, baselines, range_test, explicit
         )
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
-        if isinstance(slots, InlineSlots):
-            import keras  # noqa: F401  (its backend's start-up lines go before the progress bar, not through it)
         done = counts(session.study)[0]
         progress = SweepProgress(session.study.study_name, session.n_trials, done, session.epochs)
         status = "FAILED"
@@ -140,7 +137,7 @@ class OptunaSweep:
         """Everything the config alone can tell, then the dry run of one job (its data, model and one training
         step): bad input is one line before the study, any MLflow run or any trial exists."""
         job_config = self._compose(fixed)
-        validate(job_config)
+        schedule = validate(job_config)
         if settings.lr_range == "auto":
             from lrsweep.lrfind import check_settings
 
@@ -151,7 +148,7 @@ class OptunaSweep:
         accelerators = visible_accelerators() if own_workers(self.launcher, settings.n_jobs) else []
         if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
             keep_off_accelerators()
-        dry = dry_run(job_config)
+        dry = dry_run(job_config, schedule=schedule)
         log.info("dry run of one job: %.1f s (data, model, one training step)", dry.seconds)
         return _Checked(job_config, search, dry, accelerators, environ)
 

@@ -17,7 +17,8 @@ from lrsweep.training._compile import (
 from lrsweep.training._data import trial_data
 from lrsweep.training._dry_run import DryRun, dry_run
 from lrsweep.training._instantiate import instantiate
-from lrsweep.training._trial import PreparedTrial, TrialResult, flatten_params, prepare_trial, run_trial, validate
+from lrsweep.training._prepared import PreparedTrial, prepare_trial, validate
+from lrsweep.training._trial import TrialResult, flatten_params, run_trial
 
 __all__ = [
     "LOSS",

@@ -16,9 +16,11 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from lrsweep.schedules import ScheduleParams
 from lrsweep.training._checks import check_batches
 from lrsweep.training._instantiate import instantiate
-from lrsweep.training._trial import _as_config, _run_params, prepare_trial, validate
+from lrsweep.training._prepared import as_config, prepare_trial, validate
+from lrsweep.training._trial import run_params
 
 __all__ = ["DryRun", "dry_run"]
 
@@ -32,7 +34,7 @@ class DryRun:
     seconds: float
 
 
-def dry_run(config: DictConfig | Mapping[str, Any]) -> DryRun:
+def dry_run(config: DictConfig | Mapping[str, Any], *, schedule: ScheduleParams | None = None) -> DryRun:
     """Validate ``config``, build its tracker (no run), load its data, build, check and compile its model, and take
     one training step and one evaluation on the first batches; nothing is written.
 
@@ -40,11 +42,11 @@ def dry_run(config: DictConfig | Mapping[str, Any]) -> DryRun:
         ConfigError, DataError, InvalidArgumentError: one line naming the field, the value and what is allowed.
     """
     started = time.perf_counter()
-    config = _as_config(config)
-    schedule = validate(config)
+    config = as_config(config)
+    schedule = schedule or validate(config)  # the caller's, when it validated the config already
     tracker = instantiate(config.tracking, "tracking")
     trial = prepare_trial(config, schedule=schedule)
     if trial.trace is None:  # a cold trial's model only evaluated; a warm session trained one step when made
         check_batches(trial.model, trial.dataset, int(config.trainer.batch_size), train=True)
-    tracker.check_params(_run_params(trial))
+    tracker.check_params(run_params(trial))
     return DryRun(trial.dataset, trial.steps_per_epoch, time.perf_counter() - started)

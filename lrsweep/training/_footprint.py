@@ -24,11 +24,11 @@ def footprint_mib(config: DictConfig | Mapping[str, Any], dataset: Any = None) -
     """
     from lrsweep._backend import load_keras
     from lrsweep.training._instantiate import instantiate
-    from lrsweep.training._trial import _as_config
+    from lrsweep.training._prepared import as_config
 
     keras = load_keras()
 
-    config = _as_config(config)
+    config = as_config(config)
     if dataset is None:
         from lrsweep.training._data import trial_data
 
