@@ -56,21 +56,25 @@ def _fewest_epochs(space: SearchSpace, epochs: int) -> int:
 
 
 def check_run_length(space: SearchSpace, steps_per_epoch: int, epochs: int) -> None:
-    """A ``tag(boundaries, int(interval(a, b)))`` must fit the shortest run: b boundaries strictly inside it."""
+    """A ``tag(boundaries, int(interval(a, b)))`` must fit the shortest run: at least a boundaries strictly inside
+    it (a count the run cannot hold is an error; counts above what it holds only some draws reach, with a log
+    line: their last boundaries fall at the run's end)."""
     steps = steps_per_epoch * _fewest_epochs(space, epochs)
     entries = [*space.params.items(), *(item for branch in space.conditional.values() for item in branch.items())]
     for name, entry in entries:
         if not (isinstance(entry, Structured) and entry.kind == "boundaries"):
             continue
-        high = int(getattr(entry.distribution, "high", 0))
-        if high > steps - 1:
-            low = int(getattr(entry.distribution, "low", 0))
-            key = name.partition("/")[2] or name
+        low, high = int(getattr(entry.distribution, "low", 0)), int(getattr(entry.distribution, "high", 0))
+        key = name.partition("/")[2] or name
+        if low > steps - 1:
             raise ConfigError(
                 f"hydra.sweeper.params.{key}", f"tag(boundaries, int(interval({low}, {high})))",
                 f"at most {steps - 1} boundaries: a run of {steps} optimizer steps has no room for more "
                 f"({steps_per_epoch} steps per epoch)",
             )  # fmt: skip
+        if high > steps - 1:
+            log.info("%s: a run of %d optimizer steps holds at most %d boundaries; draws of more put the last ones "
+                     "at its end", name, steps, steps - 1)  # fmt: skip
 
 
 def check_custom_hook(

@@ -26,12 +26,12 @@ def test_a_choice_over_a_group_names_only_its_options():
 
 
 def test_boundaries_must_fit_the_shortest_run():
-    space = parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 4)))"})
-    check_run_length(space, steps_per_epoch=5, epochs=1)  # 4 boundaries inside 5 steps
+    space = parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 8)))"})
+    check_run_length(space, steps_per_epoch=5, epochs=1)  # 1 to 4 boundaries fit inside 5 steps: draws can
     with pytest.raises(ConfigError, match=r"must be at most 4 boundaries: a run of 5 optimizer steps"):
-        check_run_length(parse_space({"schedule.boundaries": "tag(boundaries, int(interval(1, 5)))"}), 5, 1)
+        check_run_length(parse_space({"schedule.boundaries": "tag(boundaries, int(interval(5, 8)))"}), 5, 1)
     searched = parse_space(
-        {**{"schedule.boundaries": "tag(boundaries, int(interval(1, 8)))"}, "trainer.epochs": "range(1, 4)"}
+        {"schedule.boundaries": "tag(boundaries, int(interval(5, 8)))", "trainer.epochs": "range(1, 4)"}
     )
     with pytest.raises(ConfigError, match=r"a run of 5 optimizer steps"):  # the fewest epochs drawn: 1
         check_run_length(searched, 5, 3)

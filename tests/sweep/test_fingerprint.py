@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import optuna
+import pytest
+
 from lrsweep.sweep._fingerprint import differences, fingerprint
 from lrsweep.sweep._space import parse_space
 
+LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
+ROOT = Path(__file__).resolve().parents[2]
 DATA = {"name": "fashion_mnist", "source": "/here/fashion-mnist", "digest": "abc", "train": [320, 28, 28, 1]}
 SPACE = {"schedule.decay_rate": "interval(0.5, 0.99)", "optimizer.momentum": "choice(0.0, 0.9)"}
 
@@ -45,3 +56,47 @@ def test_differences_name_each_key_old_and_new(compose_config):
         "space.schedule.decay_rate"
     ]
     assert differences(old, _print(compose_config, data={**DATA, "digest": "def"})) == ["data.digest: abc → def"]
+
+
+BASE = ("-m", "+sweep=constant", "hydra.sweeper.n_trials=1", "trainer.epochs=1", "trainer.verbose=0")
+CHANGES = {
+    "model": ("model._target_=tests.training.helpers.tiny_dense", "model._target_: lrsweep.models.seed_cnn → tests"),
+    "data": ("data.normalize=false", "data.digest: "),
+    "optimizer": ("optimizer=adam", "optimizer._target_: keras.optimizers.SGD → keras.optimizers.Adam"),
+    "budget": ("trainer.epochs=2", "trainer.epochs: 1 → 2"),
+    "loss": ("trainer.loss={_target_: keras.losses.SparseCategoricalCrossentropy}", "trainer.loss: "),
+    "space": ("schedule.initial_learning_rate=tag(log, interval(1e-3, 1e-2))", "space.schedule.initial_learning_rate"),
+}
+
+
+def _lrsweep(*args: str, cwd) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.slow
+def test_a_changed_experiment_never_joins_the_old_study_unless_forced(tmp_path):
+    """Each change of model, data, optimizer, budget, loss or space is refused in one line naming the key; a forced
+    join is recorded on the study; export and check show the fingerprint's main keys."""
+    assert _lrsweep(*BASE, cwd=tmp_path).returncode == 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reruns = dict(
+            zip(CHANGES, pool.map(lambda c: _lrsweep(*BASE, c[0], cwd=tmp_path), CHANGES.values()), strict=True)
+        )
+    for name, rerun in reruns.items():
+        lines = [line for line in rerun.stderr.splitlines() if line.strip()]
+        assert rerun.returncode == 2 and len(lines) == 1, (name, rerun.stderr[-2000:])
+        assert lines[0].startswith("lrsweep: error: `hydra.sweeper.study_name` must be a study of this experiment")
+        assert CHANGES[name][1] in lines[0] and "hydra.sweeper.resume=force" in lines[0], (name, lines[0])
+    storage = f"sqlite:///{tmp_path / 'lrsweep.db'}"
+    study = optuna.load_study(study_name="constant", storage=storage)
+    assert len(study.trials) == 1 and study.user_attrs["lrsweep.fingerprint"]["optimizer._target_"].endswith("SGD")
+    forced = _lrsweep(*BASE, "optimizer=adam", "hydra.sweeper.n_trials=2", "hydra.sweeper.resume=force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    study = optuna.load_study(study_name="constant", storage=storage)
+    (join,) = study.user_attrs["lrsweep.forced_joins"]
+    assert join["differences"] == ["optimizer._target_: keras.optimizers.SGD → keras.optimizers.Adam"]
+    assert len(study.trials) == 2
+    for command in (("check", "--study", "constant"), ("export", "--study", "constant")):
+        shown = _lrsweep(*command, cwd=tmp_path)
+        assert "model._target_ lrsweep.models.seed_cnn · data.name" in shown.stdout, shown.stdout
