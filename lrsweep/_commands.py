@@ -84,6 +84,7 @@ def run_subcommand(argv: Sequence[str]) -> int:
             shown = ", ".join(f"{v:.4f}" for v in exported.values)
             picked = f"; picked {exported.rule}" if exported.rule else ""
             print(f"exported trial {exported.trial_number} of '{arguments.study}' (objective {shown}{picked}):")
+            print(f"  study of: {exported.fingerprint}")
             for path in (exported.config, exported.schedule_json, exported.snippet):
                 print(f"  {path}")
             print(f"retrain with: lrsweep --config-dir {arguments.out} schedule={exported.name}")

@@ -17,6 +17,8 @@ STUDY_PARENT_RUN: Final = "mlflow_parent_run_id"
 STUDY_TRACKING_URI: Final = "mlflow_tracking_uri"  # masked
 STUDY_COMPARE_WITH_TUTORIAL: Final = "compare_with_tutorial"  # set through hydra.sweeper.study_attrs
 STUDY_LR_RANGE: Final = "lrsweep.lr_range"  # the range test's record, when lr_range=auto narrowed the space
+STUDY_FINGERPRINT: Final = "lrsweep.fingerprint"  # what the study's trials hold fixed (lrsweep.sweep._fingerprint)
+STUDY_FORCED_JOINS: Final = "lrsweep.forced_joins"  # runs that joined with another fingerprint (resume=force)
 
 # --- Optuna trial user attrs -----------------------------------------------------------------------------------
 TRIAL_RUN: Final = "mlflow_run_id"

@@ -193,6 +193,7 @@ class LRSweepSweeperConf:
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
     lr_range: str | None = _DEFAULTS.lr_range
+    resume: str | None = _DEFAULTS.resume
     custom_search_space: str | None = _DEFAULTS.custom_search_space
     heartbeat_interval: int | None = _DEFAULTS.heartbeat_interval
     grace_period: int | None = _DEFAULTS.grace_period

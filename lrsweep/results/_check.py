@@ -16,6 +16,7 @@ from typing import Any
 
 from lrsweep import _records as keys
 from lrsweep.results._trials import load_study, objectives_of
+from lrsweep.sweep._fingerprint import describe
 
 __all__ = ["CheckResult", "check_study"]
 
@@ -35,6 +36,7 @@ class CheckResult:
     done: int
     runs: int
     problems: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # the study's main fixed settings, in one line
 
     @property
     def ok(self) -> bool:
@@ -42,6 +44,7 @@ class CheckResult:
 
     def text(self) -> str:
         head = f"study '{self.study}': {self.trials} trials ({self.done} COMPLETE or PRUNED), {self.runs} MLflow runs"
+        head = f"{head}\n  study of: {self.fingerprint}" if self.fingerprint else head
         if self.ok:
             return f"{head}: consistent"
         return "\n".join([f"{head}: {len(self.problems)} problem(s)", *(f"  {p}" for p in self.problems)])
@@ -66,7 +69,8 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     trials = study.get_trials(deepcopy=False)
     done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     uri = study.user_attrs.get(keys.STUDY_TRACKING_URI)
-    result = CheckResult(study_name, len(trials), done, 0)
+    measured = describe(study.user_attrs.get(keys.STUDY_FINGERPRINT))
+    result = CheckResult(study_name, len(trials), done, 0, fingerprint=measured)
     budget = study.user_attrs.get(keys.STUDY_BUDGET)
     if budget is not None and done > int(budget):
         result.problems.append(f"{done} COMPLETE or PRUNED trials, more than n_trials={budget}")

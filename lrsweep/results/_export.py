@@ -15,6 +15,7 @@ from lrsweep.results._runs import study_record
 from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
+from lrsweep.sweep._fingerprint import describe
 
 __all__ = ["Exported", "export_trial", "pick", "serialize_schedule"]
 
@@ -28,6 +29,7 @@ class Exported:
     trial_number: int
     values: tuple[float, ...]  # one per objective
     rule: str | None = None  # how the trial was picked from a multi-objective study's Pareto front
+    fingerprint: str = ""  # the study's main fixed settings, in one line
 
     @property
     def value(self) -> float:
@@ -108,7 +110,8 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     module.write_text(snippet(serialized, _setup(study_name, trial)))
     _log_to_mlflow(study, trial, [config, schedule_json, module])
     values = tuple(float(v) for v in trial.values)
-    return Exported(name, config, schedule_json, module, trial.number, values, rule)
+    measured = describe(study.user_attrs.get(keys.STUDY_FINGERPRINT))
+    return Exported(name, config, schedule_json, module, trial.number, values, rule, measured)
 
 
 def pick(study: Any) -> tuple[Any, str | None]:

@@ -26,6 +26,7 @@ from lrsweep.results._runs import study_record
 from lrsweep.results._trials import load_study, objectives_of, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
+from lrsweep.sweep._fingerprint import describe
 
 __all__ = ["Report", "write_report"]
 
@@ -111,6 +112,8 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
         report.files.append(plot_val_curves(curves, objective, out / "objective_curves.png"))
     if len(families):
         report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png", tutorial))
+    measured = {name: describe(study.user_attrs.get(keys.STUDY_FINGERPRINT)) for name, study in studies.items()}
+    report.notes += ["", *(f"Study '{name}' of: {line}" for name, line in measured.items())]
     several = [name for name, study in studies.items() if len(study.directions) > 1]
     for name in several:
         stem = "pareto_front" if len(several) == 1 else f"pareto_front_{name}"

@@ -19,14 +19,26 @@ space searches is not fixed, and neither are the seed or settings that change sp
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from lrsweep import _records as keys
+from lrsweep._errors import ConfigError
 from lrsweep.sweep._space import SearchSpace
 
-__all__ = ["MAIN_KEYS", "differences", "fingerprint", "space_fingerprint"]
+if TYPE_CHECKING:
+    from optuna import Study
+
+__all__ = ["MAIN_KEYS", "bind", "describe", "differences", "fingerprint", "space_fingerprint"]
+
+log = logging.getLogger("lrsweep.sweep")
+_SHOWN = 4  # differences named in the refusal; the rest counted
 
 _TRAINER = ("epochs", "batch_size", "loss", "metrics", "objective")
 _DATA = ("name", "digest", "train", "val", "targets")
@@ -83,6 +95,44 @@ def fingerprint(
     searched = {name.partition("/")[2] or name for name in space.keys()}  # noqa: SIM118 (a SearchSpace)
     fixed = {key: value for key, value in found.items() if key not in searched}
     return {**fixed, **space_fingerprint(space)}
+
+
+def bind(study: Study, measured: Mapping[str, str], resume: str | None, where: str) -> None:
+    """Join ``study`` only if it measures what this run measures (call under the study's lock, before writing).
+
+    A new study (or one an older lrsweep made) gets ``measured`` as its fingerprint. A study with another one is
+    refused in one line naming the differing keys, unless ``resume`` is ``force``: then the join is recorded on
+    the study (``lrsweep.forced_joins``: when, which worker, what differed) and the sweep goes on.
+    """
+    recorded = study.user_attrs.get(keys.STUDY_FINGERPRINT)
+    if recorded is None:
+        if study.trials:
+            log.info("study '%s' had no fingerprint (an older lrsweep made it): recorded this run's", study.study_name)
+        study.set_user_attr(keys.STUDY_FINGERPRINT, dict(measured))
+        return
+    changed = differences(recorded, measured)
+    if not changed:
+        return
+    if resume == "force":
+        joins = [*study.user_attrs.get(keys.STUDY_FORCED_JOINS, [])]
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        joins.append({"at": at, "worker": f"{socket.gethostname()}:{os.getpid()}", "differences": changed})
+        study.set_user_attr(keys.STUDY_FORCED_JOINS, joins)
+        log.warning("hydra.sweeper.resume=force: joined study '%s' though %s", study.study_name, "; ".join(changed))
+        return
+    shown = "; ".join(changed[:_SHOWN]) + (f"; and {len(changed) - _SHOWN} more" if len(changed) > _SHOWN else "")
+    raise ConfigError(
+        "hydra.sweeper.study_name", study.study_name, f"a study of this experiment: '{study.study_name}' in {where} "
+        f"holds trials of other fixed settings ({shown}); name a new study (hydra.sweeper.study_name=NAME) or join "
+        "this one on purpose (hydra.sweeper.resume=force)",
+    )  # fmt: skip
+
+
+def describe(recorded: Mapping[str, str] | None) -> str:
+    """The fingerprint's main keys in one line, as ``export``, ``report`` and ``check`` show them."""
+    if not recorded:
+        return "no fingerprint (a study of an older lrsweep)"
+    return " · ".join(f"{key} {recorded[key]}" for key in MAIN_KEYS if key in recorded)
 
 
 def differences(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:

@@ -22,6 +22,7 @@ from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask, remember_all, reveal
 from lrsweep.sweep._custom import Extend, custom_space
 from lrsweep.sweep._database import default_storage, normalize_url
+from lrsweep.sweep._fingerprint import bind
 from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
 from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
@@ -104,11 +105,13 @@ def open_session(
     run_length: tuple[int | None, dict[str, int]],
     plan: SearchPlan,
     baselines: list[dict[str, Any]],
+    fingerprint: dict[str, str],
     range_test: RangeTestRunner | None = None,
     explicit: Collection[str] = (),
 ) -> SweepSession:
-    """Connect to the study's storage and join the study under its lock (the first worker creates it, with
-    ``baselines``, the enqueued trials' params)."""
+    """Connect to the study's storage and join the study under its lock: the first worker creates it, with
+    ``baselines`` (the enqueued trials' params) and its ``fingerprint``; a run of another experiment does not join
+    (:func:`~lrsweep.sweep._fingerprint.bind`)."""
     study_name = settings.study_name or config.hydra.runtime.choices.get("sweep") or "lrsweep"
     url = settings.storage or default_storage()  # masked already, unless it came through an interpolation
     remember_all(url)  # the jobs get the masked URL and reveal it from the environment
@@ -124,6 +127,7 @@ def open_session(
     with lock:  # the first worker creates the study, its baselines and its MLflow parent run; the others find them
         study = open_study(study_name, storage, directions=plan.directions, sampler=plan.sampler, pruner=plan.pruner)
         _check_directions(study, plan.directions, plan.objectives)
+        bind(study, fingerprint, settings.resume, mask(url))
         _join(study, settings, space, plan.n_trials, baselines)
         runs = _study_runs(config, study, plan)
         stale.runs = runs

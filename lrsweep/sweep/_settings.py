@@ -141,6 +141,15 @@ class SweepSettings:
             "line win",
         ),
     )
+    resume: str | None = field(
+        default=None,
+        metadata=_doc(
+            "null",
+            "a re-run joins its study only when its fixed config (model, data, optimizer, budget, loss, metrics, "
+            "objective, space, backend: the study attr `lrsweep.fingerprint`) is the study's; `force`: join anyway, "
+            "recorded on the study (`lrsweep.forced_joins`)",
+        ),
+    )
     custom_search_space: str | None = field(
         default=None,
         metadata=_doc(
@@ -179,6 +188,8 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
+        if self.resume not in (None, "force"):
+            raise ConfigError("hydra.sweeper.resume", self.resume, "force or null (join only the same experiment)")
         if self.lr_range not in (None, "auto"):
             raise ConfigError("hydra.sweeper.lr_range", self.lr_range, "auto or null (off)")
         given = self.direction if isinstance(self.direction, list) else [self.direction]

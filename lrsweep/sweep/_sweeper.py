@@ -27,11 +27,13 @@ from hydra.core.plugins import Plugins
 from omegaconf import DictConfig
 
 from lrsweep import _records as keys
+from lrsweep._backend import backend_name
 from lrsweep._secrets import mask
 from lrsweep.sweep._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
 from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._derive import derive_branches
 from lrsweep.sweep._devices import Accelerator, keep_off_accelerators, visible_accelerators
+from lrsweep.sweep._fingerprint import fingerprint
 from lrsweep.sweep._loop import SweepStopped, run_loop
 from lrsweep.sweep._outcome import best, counts, front
 from lrsweep.sweep._overrides import fixed_overrides
@@ -109,11 +111,13 @@ class OptunaSweep:
         compose_baseline = lambda overrides: self._compose([*fixed, *overrides])  # noqa: E731
         baselines = baseline_params(settings.enqueue, space, compose_baseline, run_length[0])
         range_test = self._range_test(job_config) if settings.lr_range == "auto" else None
+        measured = fingerprint(job_config, space, dry.dataset.describe(), search.directions, backend_name())
         plan = plan_workers(settings.n_jobs, checked.accelerators, job_config, checked.environ)
         explicit = {argument.partition("=")[0].lstrip("+~") for argument in arguments}
         session = open_session(
-            settings, self.config, space, fixed, self._compose, run_length, search, baselines, range_test, explicit
-        )
+            settings, self.config, space, fixed, self._compose, run_length, search, baselines, measured, range_test,
+            explicit,
+        )  # fmt: skip
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
         done = counts(session.study)[0]
         progress = SweepProgress(session.study.study_name, session.n_trials, done, session.epochs)
