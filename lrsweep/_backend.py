@@ -4,7 +4,7 @@
 and CUDA probing: ``oneDNN custom operations are on``, ``failed call to cuInit`` on a machine without a GPU) sent
 to a log file instead of the terminal, so a one-line error is one line on screen. ``$LRSWEEP_BACKEND_LOG`` names
 that file (default ``lrsweep-backend.log`` in the temporary folder); ``LRSWEEP_BACKEND_LOG=-`` keeps them on the
-terminal.
+terminal. What the block logs through Python (JAX's "Unable to initialize backend 'tpu'") goes there too.
 """
 
 from __future__ import annotations
@@ -31,31 +31,36 @@ def backend_log() -> Path | None:
 
 
 @contextlib.contextmanager
-def _native_stderr_to(path: Path | None) -> Iterator[None]:
-    """File descriptor 2 (where C++ libraries write) redirected to ``path`` for the block."""
+def _native_output_to(path: Path | None) -> Iterator[None]:
+    """File descriptors 1 and 2 (where C++ libraries, and the log handlers of Hydra's job, write) redirected to
+    ``path`` for the block."""
     if path is None:
         yield
         return
     try:
-        log = open(path, "a")  # noqa: SIM115  (closed below, after fd 2 is restored)
+        log = open(path, "a")  # noqa: SIM115  (closed below, after the descriptors are restored)
     except OSError:
         yield  # an unwritable log folder: the lines stay on the terminal
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
     try:
         yield
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
         log.close()
 
 
 def native_output_to_log() -> contextlib.AbstractContextManager[None]:
     """A block whose native start-up lines (a user's module importing TensorFlow, say) go to :func:`backend_log`."""
-    return _native_stderr_to(backend_log())
+    return _native_output_to(backend_log())
 
 
 def load_keras() -> Any:
@@ -72,16 +77,19 @@ def load_keras() -> Any:
 
 
 def _probe_devices(backend: str) -> None:
-    """Initialise the backend's device runtime now (CUDA probing prints its lines here, not mid-run)."""
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
+    """Initialise the device runtimes now (CUDA probing prints its lines here, not mid-run): the backend's, and
+    TensorFlow's where it is installed, since Keras' data adapters import it whatever the backend."""
+    import importlib.util
 
-            tf.config.list_physical_devices("GPU")
-        elif backend == "jax":
+    try:
+        if backend == "jax":
             import jax
 
             jax.devices()
+        if importlib.util.find_spec("tensorflow") is not None:  # Keras' data adapters import it on any backend
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
     except Exception:  # a runtime that cannot list its devices still trains on the CPU
         pass
 

@@ -356,11 +356,11 @@ _TEST = "test_bad_input_is_named_in_one_line_and_nothing_is_written"
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_named_in_one_line_and_nothing_is_written(case, outcomes):
-    """Exit 2, exactly one line on the terminal (no backend start-up lines), no traceback, and nothing in the
-    working directory: no study storage, no MLflow store, no mlruns/."""
+    """Exit 2, exactly one line on the terminal (no backend start-up lines, no log line before it), no traceback,
+    and nothing in the working directory: no study storage, no MLflow store, no mlruns/."""
     done, folder = outcomes[case]
     message = CASES[case][1]
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert done.returncode == 2, done.stderr[-2000:]
     assert len(lines) == 1, lines
     assert lines[0].startswith("lrsweep: error: ")

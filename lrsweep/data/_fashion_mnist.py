@@ -117,7 +117,7 @@ def load_fashion_mnist(
     def images(x: np.ndarray, n: int) -> np.ndarray:
         return (x[:n].astype(np.float32) * scale).reshape(n, *x.shape[1:], 1)
 
-    log.info("Fashion-MNIST from %s: %d training, %d validation images", source, n_train, n_val)
+    log.debug("Fashion-MNIST from %s: %d training, %d validation images", source, n_train, n_val)
     return Dataset(
         x_train=images(arrays["x_train"], n_train),
         y_train=arrays["y_train"][:n_train].astype(np.int32),

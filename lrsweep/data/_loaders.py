@@ -65,7 +65,7 @@ def finish(
     y_tr, y_v = targets(y_train, n_train), targets(y_val, n_val)
     if num_classes is None and y_tr.dtype == np.int32 and y_tr.ndim == 1:
         num_classes = int(max(y_tr.max(), y_v.max())) + 1
-    log.info("%s from %s: %d training, %d validation examples", name, source, n_train, n_val)
+    log.debug("%s from %s: %d training, %d validation examples", name, source, n_train, n_val)
     return Dataset(inputs(x_train, n_train), y_tr, inputs(x_val, n_val), y_v, num_classes, source, name)
 
 

@@ -105,19 +105,90 @@ def _said(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0].strip()}" if lines else type(error).__name__
 
 
-def baseline_params(
-    entries: Sequence[Any], space: SearchSpace, compose: Callable[[list[str]], DictConfig], total_steps: int | None
-) -> list[dict[str, Any]]:
-    """The Optuna params of each ``enqueue`` entry (see :func:`~lrsweep.sweep._derive.baseline`), computed before
-    the study exists; an entry whose choice the space cannot draw is left out, with a log line."""
+TUTORIAL = "+tutorial"
+"""The ``enqueue`` key of the tutorial's runs (``conf/tutorial/``): SGD rates for the tutorial's CNN."""
+_TUTORIAL_SETUP = {"model._target_": "lrsweep.models.seed_cnn", "optimizer._target_": "keras.optimizers.SGD",
+                   "data._target_": "lrsweep.data.load_fashion_mnist"}  # fmt: skip
+
+
+def _setup_differs(config: DictConfig) -> list[str]:
+    """How the job's setup differs from the tutorial's (its CNN, SGD, Fashion-MNIST), as ``key=value``."""
+    from omegaconf import OmegaConf
+
+    found = {key: OmegaConf.select(config, key, default=None) for key in _TUTORIAL_SETUP}
+    return [f"{key}={value}" for key, value in found.items() if value != _TUTORIAL_SETUP[key]]
+
+
+def _within(distribution: Any, value: Any) -> bool:
+    if isinstance(distribution, CategoricalDistribution):
+        return value in distribution.choices
+    return bool(distribution.low <= value <= distribution.high)
+
+
+def _outside(space: SearchSpace, params: dict[str, Any], run: tuple[int | None, dict[str, int], int]) -> list[str]:
+    """The enqueued params a trial would get outside their distributions, found through the real sampling: the
+    params fixed on a trial of a throwaway study, then sampled as a sweep samples."""
+    import warnings
+
     pairs = [*space.params.items(), *(item for branch in space.conditional.values() for item in branch.items())]
-    choices = {name: set(spec.choices) for name, spec in pairs if isinstance(spec, CategoricalDistribution)}
+    choices = {name: spec for name, spec in pairs if isinstance(spec, CategoricalDistribution)}
+    outside = [
+        f"{name}={value}" for name, value in params.items() if name in choices and not _within(choices[name], value)
+    ]
+    if outside:  # a choice cannot be forced (e.g. a space narrowed on the command line)
+        return outside
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial(params)
+    trial = study.ask()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna's "Fixed parameter … is out of range": what is looked for here
+        sample(trial, space, run[0], run[1], run[2])
+    for name, value in params.items():
+        distribution = trial.distributions.get(name)
+        if distribution is not None and not _within(distribution, value):
+            outside.append(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}")
+    return outside
+
+
+def baseline_params(
+    entries: Sequence[Any],
+    space: SearchSpace,
+    compose: Callable[[list[str]], DictConfig],
+    run: tuple[int | None, dict[str, int], int],
+    limit: int,
+    config: DictConfig,
+    notes: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The Optuna params of the ``enqueue`` entries that fit the study, computed before it exists (see
+    :func:`~lrsweep.sweep._derive.baseline`); one line in ``notes`` (else the log) for each kind left out:
+
+    - the tutorial's runs (``+tutorial: …``) unless the study trains the tutorial's CNN with SGD on Fashion-MNIST:
+      their rates were tuned for that;
+    - an entry whose values the space cannot draw (a choice it lacks, a value outside a range: the sampler would
+      take it for a sample of the space);
+    - entries beyond ``limit`` (``hydra.sweeper.enqueue_share`` of the budget), so the search keeps its trials.
+
+    Args:
+        run: the run's optimizer steps, the segments of fixed boundaries and the epochs (as a trial samples).
+    """
+    said: list[str] = [] if notes is None else notes
+    differs = _setup_differs(config)
+    tutorial = [entry for entry in entries if isinstance(entry, Mapping) and TUTORIAL in entry]
+    if tutorial and differs:
+        said.append(f"not enqueued: the tutorial's {len(tutorial)} SGD settings ({TUTORIAL}), tuned for its CNN "
+                    f"with SGD on Fashion-MNIST; this study has {', '.join(differs)}")  # fmt: skip
+        entries = [entry for entry in entries if not (isinstance(entry, Mapping) and TUTORIAL in entry)]
     found = []
     for entry in entries:
-        params = enqueue_params(space, baseline(entry, space, compose), total_steps)
-        outside = [name for name, value in params.items() if name in choices and value not in choices[name]]
-        if outside:  # e.g. a space narrowed on the command line: a choice cannot be forced
-            log.info("not enqueued (%s not among the choices): %s", ", ".join(outside), entry)
+        params = enqueue_params(space, baseline(entry, space, compose), run[0])
+        outside = _outside(space, params, run)
+        if outside:
+            said.append(f"not enqueued ({', '.join(outside)} outside the space): {entry}")
             continue
         found.append(params)
-    return found
+    if len(found) > limit:
+        said.append(f"enqueued the first {limit} of {len(found)} baselines (hydra.sweeper.enqueue_share of n_trials)")
+    if notes is None:
+        for line in said:
+            log.info("%s", line)
+    return found[:limit]

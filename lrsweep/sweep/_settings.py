@@ -131,6 +131,13 @@ class SweepSettings:
             "whose unnamed parameters take their composed values",
         ),
     )
+    enqueue_share: float = field(
+        default=0.25,
+        metadata=_doc(
+            "0.25",
+            "the most of `n_trials` the enqueued configurations take (at least one): the search keeps the rest",
+        ),
+    )
     lr_range: str | None = field(
         default=None,
         metadata=_doc(
@@ -188,6 +195,8 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
+        if not 0.0 <= self.enqueue_share <= 1.0:
+            raise ConfigError("hydra.sweeper.enqueue_share", self.enqueue_share, "in [0.0, 1.0]")
         if self.resume not in (None, "force"):
             raise ConfigError("hydra.sweeper.resume", self.resume, "force or null (join only the same experiment)")
         if self.lr_range not in (None, "auto"):

@@ -106,10 +106,13 @@ class OptunaSweep:
         job_config, search, dry = checked.job_config, checked.search, checked.dry
         epochs = int(job_config.trainer.epochs)
         run_length = self._run_length(dry.steps_per_epoch * epochs)
+        run = (*run_length, epochs)
         check_run_length(space, dry.steps_per_epoch, epochs)
-        check_custom_hook(search.extend, settings.custom_search_space, space, (*run_length, epochs), search.directions)
+        check_custom_hook(search.extend, settings.custom_search_space, space, run, search.directions)
         compose_baseline = lambda overrides: self._compose([*fixed, *overrides])  # noqa: E731
-        baselines = baseline_params(settings.enqueue, space, compose_baseline, run_length[0])
+        limit = max(1, int(settings.enqueue_share * search.n_trials))
+        notes: list[str] = []  # said once the study is joined: a bad input is the only line on screen
+        baselines = baseline_params(settings.enqueue, space, compose_baseline, run, limit, job_config, notes)
         range_test = self._range_test(job_config) if settings.lr_range == "auto" else None
         measured = fingerprint(job_config, space, dry.dataset.describe(), search.directions, backend_name())
         plan = plan_workers(settings.n_jobs, checked.accelerators, job_config, checked.environ)
@@ -118,6 +121,11 @@ class OptunaSweep:
             settings, self.config, space, fixed, self._compose, run_length, search, baselines, measured, range_test,
             explicit,
         )  # fmt: skip
+        data = dry.dataset.describe()
+        log.info("dry run of one job: %.1f s (data %s from %s, %s; model built, one training step)",
+                 dry.seconds, data["name"], data["source"], f"train {data['train']}, val {data['val']}")  # fmt: skip
+        for line in notes:
+            log.info("%s", line)
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
         done = counts(session.study)[0]
         progress = SweepProgress(session.study.study_name, session.n_trials, done, session.epochs)
@@ -153,7 +161,6 @@ class OptunaSweep:
         if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
             keep_off_accelerators()
         dry = dry_run(job_config, schedule=schedule)
-        log.info("dry run of one job: %.1f s (data, model, one training step)", dry.seconds)
         return _Checked(job_config, search, dry, accelerators, environ)
 
     def _write_results(self, session: SweepSession) -> None:
