@@ -3,6 +3,8 @@ user's data object."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,30 @@ def test_a_notebook_trial_on_its_own_arrays():
     )
     result = run_trial(config, dataset=((x[:48], y[:48]), (x[48:], y[48:])))
     assert result.steps_per_epoch == 1 and len(result.history["val_accuracy"]) == 2
+
+
+def test_a_notebook_trial_returns_its_model_and_records_its_data_as_it_is(tmp_path):
+    """run_trial hands back the trained model, and its MLflow run records the arrays it was given (name, digest,
+    shapes), not the Fashion-MNIST config they replaced."""
+    import yaml
+    from mlflow import MlflowClient
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 60)
+    x = (rng.normal(size=(60, 4)) + y[:, None]).astype(np.float32)
+    config = lrsweep.compose(
+        ["model._target_=tests.training.helpers.tiny_dense", "trainer.epochs=2", "trainer.verbose=0"]
+    )
+    result = run_trial(config, dataset=((x[:48], y[:48]), (x[48:], y[48:])))
+    assert result.model.predict(x[48:], verbose=0).shape == (12, 3)
+    _, accuracy = result.model.evaluate(x[48:], y[48:], verbose=0)
+    assert accuracy == pytest.approx(result.history["val_accuracy"][-1], abs=1e-6)
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = client.get_run(result.run_id)
+    assert not any(key.startswith("data.") and key != "data.name" for key in run.data.params), run.data.params
+    assert run.data.params["data.name"] == "dataset"
+    (logged,) = run.inputs.dataset_inputs
+    assert logged.dataset.digest and "[48, 4]" in logged.dataset.profile
+    downloaded = client.download_artifacts(result.run_id, "config.yaml", str(tmp_path))
+    config_yaml = yaml.safe_load(Path(downloaded).read_text())
+    assert config_yaml["data"]["train"] == [48, 4] and "_target_" not in config_yaml["data"]

@@ -160,5 +160,6 @@ def _finish(
     session.heartbeats.remove(trial._trial_id)
     done = session.retry(lambda: counts(session.study)[0], "counting trials")
     progress.set_done(done)
-    progress.trial_finished(trial.number, state.name, values, label)
+    ran = len(outcomes[0].record.get(keys.TRIAL_EPOCH_SECONDS) or []) if outcomes else None
+    progress.trial_finished(trial.number, state.name, values, label, ran)
     return state

@@ -84,13 +84,20 @@ class SweepProgress:
             self.done = done
             self._refresh()
 
-    def trial_finished(self, number: int, state: str, values: Sequence[float] | None, best: str | None) -> None:
-        """A trial ended: its state, its objective(s), and the study's best so far (as :func:`best_label` says)."""
+    def trial_finished(
+        self, number: int, state: str, values: Sequence[float] | None, best: str | None, epochs_run: int | None = None
+    ) -> None:
+        """A trial ended: its state, its objective(s), and the study's best so far (as :func:`best_label` says).
+
+        A pruned trial shows the epoch it was stopped after, not its value: an early epoch's value is no
+        competitor of the best."""
         if best is not None:
             self.best = best
         self.running = ""
         self._refresh()
         shown = "" if values is None else " " + ", ".join(f"{v:.4f}" for v in values)
+        if state == "PRUNED":
+            shown = f" after epoch {epochs_run} of {self.epochs}" if epochs_run else ""
         message = f"trial {number} {state}{shown} · {self.done}/{self.n_trials} done · best {self.best}"
         if self._bar is not None:
             self._bar.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/dim] {message}")

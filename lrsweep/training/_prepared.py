@@ -76,6 +76,7 @@ class PreparedTrial:
     keras_schedule: Any  # the Keras LearningRateSchedule of a step-wise family, else None
     steps_per_epoch: int
     trace: np.ndarray | None  # a warm trial's LR at every step (its optimizer reads it), else None
+    given_data: bool = False  # the caller's data (run_trial(dataset=...)), not config.data
 
     @property
     def total_steps(self) -> int:
@@ -101,7 +102,7 @@ def prepare_trial(
     schedule = schedule or validate(config)
     trainer = config.trainer
     compiled = resolve_compile(trainer, instantiate)
-    dataset = _trial_dataset(config, dataset)
+    given, dataset = dataset is not None, _trial_dataset(config, dataset)
     check_targets(dataset, compiled["loss"])
     from lrsweep._backend import load_keras
 
@@ -129,7 +130,9 @@ def prepare_trial(
         model.compile(optimizer=optimizer, **compiled)
         check_batches(model, dataset, int(trainer.batch_size), train=False)
         callbacks = list(built.callbacks)
-    return PreparedTrial(config, schedule, dataset, model, callbacks, built.keras_schedule, steps_per_epoch, trace)
+    return PreparedTrial(
+        config, schedule, dataset, model, callbacks, built.keras_schedule, steps_per_epoch, trace, given
+    )
 
 
 def _trial_dataset(config: DictConfig, dataset: Any) -> Any:

@@ -36,6 +36,9 @@ class TrialResult:
         steps_per_epoch: optimizer steps per epoch.
         seconds: wall time of ``model.fit``.
         run_id: the tracker's run id (``None`` without tracking).
+        model: the trained Keras model, to evaluate or save. With ``trainer.reuse`` (warm trials) it is the
+            process's shared model, which the next warm trial in the process resets: save it, or copy its
+            weights (``model.get_weights()``), before running another.
     """
 
     objective: float
@@ -47,6 +50,7 @@ class TrialResult:
     run_id: str | None
     params: dict[str, str] = field(default_factory=dict)
     objectives: dict[str, float] = field(default_factory=dict)
+    model: Any = field(default=None, repr=False)
 
     @property
     def epochs_completed(self) -> int:
@@ -115,8 +119,12 @@ def run_trial(
 
 
 def run_params(trial: PreparedTrial) -> dict[str, str]:
-    """The run's MLflow params: the flattened config and what the run is (steps, data)."""
+    """The run's MLflow params: the flattened config and what the run is (steps, data). Data given to
+    :func:`run_trial` is recorded as what it is (its name here, its digest and shapes as the run's input), not as
+    the ``data`` config it replaced."""
     params = flatten_params(trial.config)
+    if trial.given_data:
+        params = {key: value for key, value in params.items() if not key.startswith("data.")}
     dataset = trial.dataset
     params.update(
         {
@@ -150,7 +158,10 @@ def _start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> No
             keys.TAG_STATUS: "running",
         },
     )
-    tracker.log_text(OmegaConf.to_yaml(trial.config, resolve=True), "config.yaml")
+    logged: Any = trial.config
+    if trial.given_data:  # the config as run: its data is the caller's, described, not config.data
+        logged = {**OmegaConf.to_container(trial.config, resolve=True), "data": trial.dataset.describe()}  # type: ignore[dict-item]
+    tracker.log_text(OmegaConf.to_yaml(logged, resolve=True), "config.yaml")
     tracker.log_input(trial.dataset.describe())
     if trial.keras_schedule is not None:
         tracker.log_dict(keras.optimizers.schedules.serialize(trial.keras_schedule), "schedule.json")
@@ -232,4 +243,5 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         seconds=seconds,
         run_id=tracker.run_id,
         params=params,
+        model=trial.model,
     )
