@@ -192,7 +192,7 @@ class LRSweepSweeperConf:
     conditional: dict[str, Any] = field(default_factory=dict)
     enqueue: list[Any] = field(default_factory=list)
     study_attrs: dict[str, Any] = field(default_factory=dict)
-    enqueue_share: float = _DEFAULTS.enqueue_share
+    enqueue_share: float | None = _DEFAULTS.enqueue_share
     lr_range: str | None = _DEFAULTS.lr_range
     resume: str | None = _DEFAULTS.resume
     custom_search_space: str | None = _DEFAULTS.custom_search_space

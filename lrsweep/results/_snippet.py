@@ -149,14 +149,35 @@ def snippet(serialized: Mapping[str, Any], setup: TrialSetup) -> str:
         f"    kwargs = {{{_fit_defaults(setup)}, **kwargs}}",
         f"    return model.fit(x, y, callbacks={callbacks}, **kwargs)",
     ]
+    lines += ["", "", *_main(name, learning_rate, setup)]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _main(name: str, learning_rate: str, setup: TrialSetup) -> list[str]:
+    """``python use_schedule.py``: the learning rate at the start, middle and end of the trial's run, whatever the
+    family (a plateau family's depends on the metrics: its rule is printed instead)."""
+    epochs = setup.epochs or 1
     if learning_rate == "schedule":
-        total = (setup.steps_per_epoch or 0) * (setup.epochs or 0)
+        total = (setup.steps_per_epoch or 0) * epochs
         steps = sorted({0, total // 2, max(total - 1, 0)})
-        lines += [
-            "",
-            "",
-            'if __name__ == "__main__":  # the learning rate at a few optimizer steps',
+        return [
+            'if __name__ == "__main__":  # the learning rate at the start, middle and end of the run',
             f"    for step in {_literal(steps)}:",
             '        print(f"step {step}: learning rate {float(schedule(step)):.8g}")',
         ]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
+    if name == "keras.callbacks.ReduceLROnPlateau":
+        return [
+            'if __name__ == "__main__":  # the learning rate follows the metrics: its rule',
+            '    rule, first = spec["config"], spec["initial_learning_rate"]',
+            "    print(f\"epoch 0: learning rate {first:.8g}; then x{rule.get('factor')} after \"",
+            "          f\"{rule.get('patience')} epoch(s) without improvement of {rule.get('monitor')}\")",
+        ]
+    shown = sorted({0, epochs // 2, epochs - 1})
+    return [
+        'if __name__ == "__main__":  # the learning rate at the start, middle and end of the run',
+        f"    lr = {learning_rate}",
+        f"    for epoch in range({epochs}):  # as LearningRateScheduler calls it, at the start of every epoch",
+        "        lr = function(epoch, lr)",
+        f"        if epoch in {_literal(shown)}:",
+        '            print(f"epoch {epoch}: learning rate {float(lr):.8g}")',
+    ]

@@ -131,11 +131,12 @@ class SweepSettings:
             "whose unnamed parameters take their composed values",
         ),
     )
-    enqueue_share: float = field(
+    enqueue_share: float | None = field(
         default=0.25,
         metadata=_doc(
             "0.25",
-            "the most of `n_trials` the enqueued configurations take (at least one): the search keeps the rest",
+            "the most of `n_trials` the enqueued configurations take (at least one), so the search keeps the rest; "
+            "null: every entry",
         ),
     )
     lr_range: str | None = field(
@@ -195,7 +196,7 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
-        if not 0.0 <= self.enqueue_share <= 1.0:
+        if self.enqueue_share is not None and not 0.0 <= self.enqueue_share <= 1.0:
             raise ConfigError("hydra.sweeper.enqueue_share", self.enqueue_share, "in [0.0, 1.0]")
         if self.resume not in (None, "force"):
             raise ConfigError("hydra.sweeper.resume", self.resume, "force or null (join only the same experiment)")
@@ -224,6 +225,12 @@ class SweepSettings:
     def jobs(self) -> int:
         """Trials at a time before GPUs are counted: ``n_jobs``, or 1 for ``auto``."""
         return self.n_jobs if isinstance(self.n_jobs, int) else 1
+
+    def enqueue_limit(self, n_trials: int) -> int:
+        """How many enqueued configurations a study of ``n_trials`` takes: ``enqueue_share`` of it, at least one."""
+        if self.enqueue_share is None:
+            return len(self.enqueue)
+        return max(1, int(self.enqueue_share * n_trials))
 
     @property
     def poll_s(self) -> float:

@@ -110,7 +110,7 @@ class OptunaSweep:
         check_run_length(space, dry.steps_per_epoch, epochs)
         check_custom_hook(search.extend, settings.custom_search_space, space, run, search.directions)
         compose_baseline = lambda overrides: self._compose([*fixed, *overrides])  # noqa: E731
-        limit = max(1, int(settings.enqueue_share * search.n_trials))
+        limit = settings.enqueue_limit(search.n_trials)
         notes: list[str] = []  # said once the study is joined: a bad input is the only line on screen
         baselines = baseline_params(settings.enqueue, space, compose_baseline, run, limit, job_config, notes)
         range_test = self._range_test(job_config) if settings.lr_range == "auto" else None

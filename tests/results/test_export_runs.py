@@ -51,11 +51,28 @@ print(json.dumps({"lr": Recorder.applied, "epochs": len(history.history["loss"])
 """
 
 
+# Presets' step counts a 10-step run cannot hold: each family's entry names steps inside its space (a baseline
+# outside the space is not enqueued).
+_STEPS = {"cosine_decay": "decay_steps", "cosine_decay_restarts": "first_decay_steps", "cyclical": "step_size",
+          "exponential_decay": "decay_steps", "polynomial_decay": "decay_steps"}  # fmt: skip
+
+
+def _inside(family: str) -> dict[str, object]:
+    entry: dict[str, object] = {"schedule": family}
+    if family in _STEPS:
+        entry[f"schedule.{_STEPS[family]}"] = 5
+    if family == "inverse_square_root":
+        entry["schedule.warmup_steps"] = 2
+    if family == "piecewise_constant":
+        entry["schedule.boundaries"] = "[2,5,8]"
+    return entry
+
+
 @pytest.fixture(scope="module")
 def every_family(tmp_path_factory, data_dir):
     """One study with one trial of each family (each enqueued at its preset), as `make sweep` would leave it."""
     work = tmp_path_factory.mktemp("every_family")
-    enqueue = ",".join(f"{{schedule:{family}}}" for family in FAMILIES)
+    enqueue = ",".join("{" + ",".join(f"{k}:{v}" for k, v in _inside(family).items()) + "}" for family in FAMILIES)
     command = [
         LRSWEEP,
         "-m",
@@ -63,6 +80,7 @@ def every_family(tmp_path_factory, data_dir):
         f"hydra.sweeper.n_trials={len(FAMILIES)}",
         "hydra/sweeper/pruner=none",
         f"hydra.sweeper.enqueue=[{enqueue}]",
+        "hydra.sweeper.enqueue_share=null",
         "trainer.epochs=2",
         "optimizer.momentum=0.5",
     ]
@@ -127,3 +145,28 @@ def test_exported_module_reports_its_schedule_when_run(every_family, tmp_path):
     assert [int(words[1].rstrip(":")) for words in printed] == [0, 5, 9]  # start, middle and end of its 10 steps
     for words in printed:
         assert float(words[-1]) == pytest.approx(logged[int(words[1].rstrip(":"))], rel=1e-6)
+
+
+@pytest.mark.parametrize("family", ["step_decay", "custom", "reduce_on_plateau"])
+def test_an_exported_callback_family_reports_its_learning_rate_when_run(every_family, tmp_path, family):
+    """``python use_schedule.py`` prints the LR at the start, middle and end of the run for the callback families
+    too (the plateau family, whose LR follows the metrics, its first LR and its rule)."""
+    work, _, trials, _ = every_family
+    trial = trials[family]
+    out = tmp_path / "export"
+    export_trial("all_families", f"sqlite:///{work / 'lrsweep.db'}", out, trial.number)
+    done = subprocess.run([sys.executable, "use_schedule.py"], cwd=out, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
+    client = MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
+    logged = {m.step: m.value for m in client.get_metric_history(trial.user_attrs["mlflow_run_id"], "lr")}
+    steps = int(trial.user_attrs["steps_per_epoch"])
+    if family == "reduce_on_plateau":
+        (line,) = printed
+        assert "without improvement of val_loss" in line
+        assert float(line.split()[4].rstrip(";")) == pytest.approx(logged[0], rel=1e-6)
+        return
+    assert [int(line.split()[1].rstrip(":")) for line in printed] == [0, 1]  # start and end of its 2 epochs
+    for line in printed:
+        epoch = int(line.split()[1].rstrip(":"))
+        assert float(line.split()[-1]) == pytest.approx(logged[epoch * steps], rel=1e-6)
