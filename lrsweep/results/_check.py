@@ -43,8 +43,9 @@ class CheckResult:
         return not self.problems
 
     def text(self) -> str:
-        head = f"study '{self.study}': {self.trials} trials ({self.done} COMPLETE or PRUNED), {self.runs} MLflow runs"
-        head = f"{head}\n  study of: {self.fingerprint}" if self.fingerprint else head
+        of = f" (study of: {self.fingerprint})" if self.fingerprint else ""
+        counted = f"{self.trials} trials ({self.done} COMPLETE or PRUNED), {self.runs} MLflow runs"
+        head = f"study '{self.study}'{of}: {counted}"
         if self.ok:
             return f"{head}: consistent"
         return "\n".join([f"{head}: {len(self.problems)} problem(s)", *(f"  {p}" for p in self.problems)])
