@@ -8,7 +8,6 @@ Each failure is one line naming the field, the value and what is allowed (a :cla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 from lrsweep._backend import load_keras
 from lrsweep._errors import ConfigError, DataError, LRSweepError
 from lrsweep._plain import plain
-from lrsweep.training._compile import LOSS, METRICS, compile_arguments
+from lrsweep.training._compile import LOSS, METRICS, compile_arguments, snake_case
 
 __all__ = ["check_batches", "check_model", "check_targets", "make_optimizer", "resolve_compile"]
 
@@ -30,16 +29,12 @@ _ONE_HOT = ("categorical_crossentropy", "categorical_focal_crossentropy", "categ
 _LOSS_EXAMPLES = "sparse_categorical_crossentropy, categorical_crossentropy, binary_crossentropy, mse, mae, huber"
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def loss_name(loss: Any) -> str:
     """A compiled loss's name in Keras' snake case (``"mse"``, ``SparseCategoricalCrossentropy()`` →
     ``sparse_categorical_crossentropy``)."""
     if isinstance(loss, str):
-        return _snake(loss) if loss[:1].isupper() else loss
-    return _snake(type(loss).__name__) if not hasattr(loss, "__name__") else str(loss.__name__)
+        return snake_case(loss) if loss[:1].isupper() else loss
+    return snake_case(type(loss).__name__) if not hasattr(loss, "__name__") else str(loss.__name__)
 
 
 def resolve_compile(trainer: Any, instantiate: Instantiate) -> dict[str, Any]:

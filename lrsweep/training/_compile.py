@@ -131,7 +131,7 @@ def _direction_of(objective: str, trainer: Any, instantiate: Callable[..., Any] 
         return MEASURED[objective]
     name = objective.removeprefix("val_")
     metrics = compile_arguments(trainer, instantiate)["metrics"]
-    classes = [_snake(type(m).__name__) for m in metrics if not isinstance(m, str) and _metric_name(m) == name]
+    classes = [snake_case(type(m).__name__) for m in metrics if not isinstance(m, str) and _metric_name(m) == name]
     for hint in [objective, *classes]:
         try:
             return objective_direction(hint)
@@ -140,7 +140,8 @@ def _direction_of(objective: str, trainer: Any, instantiate: Callable[..., Any] 
     return objective_direction(objective)  # raises, naming the objective
 
 
-def _snake(name: str) -> str:
+def snake_case(name: str) -> str:
+    """A Keras class name in snake case: ``SparseCategoricalCrossentropy`` → ``sparse_categorical_crossentropy``."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
