@@ -87,7 +87,12 @@ def run_subcommand(argv: Sequence[str]) -> int:
             print(f"  study of: {exported.fingerprint}")
             for path in (exported.config, exported.schedule_json, exported.snippet):
                 print(f"  {path}")
-            print(f"retrain with: lrsweep --config-dir {arguments.out} schedule={exported.name}")
+            if exported.experiment is not None:
+                print(f"  {exported.experiment}")
+                print(f"retrain the trial (its model, data, optimizer and trainer): {exported.retrain}")
+                print(f"its schedule alone: lrsweep --config-dir {arguments.out} schedule={exported.name} [overrides]")
+            else:  # a study of an older lrsweep: the trial's job was not recorded
+                print(f"retrain with: {exported.retrain}")
             print(f"use it on your model: from use_schedule import fit; fit(model, x, y)  (in {arguments.out}/)")
         elif arguments.command == "check":
             from lrsweep.results import check_study

@@ -37,6 +37,8 @@ TRIAL_LOSS: Final = "loss"
 TRIAL_METRICS: Final = "metrics"
 TRIAL_BATCH_SIZE: Final = "batch_size"
 TRIAL_OBJECTIVE: Final = "objective"
+TRIAL_JOB: Final = "lrsweep.job"  # {"choices": {group: option}, group: resolved node} for each of JOB_GROUPS
+JOB_GROUPS: Final = ("model", "data", "optimizer", "trainer")  # what a trial's job trains, besides its schedule
 # What the job measured and returned:
 TRIAL_STEPS_PER_EPOCH: Final = "steps_per_epoch"
 TRIAL_EPOCHS: Final = "epochs"

@@ -30,6 +30,15 @@ class Exported:
     values: tuple[float, ...]  # one per objective
     rule: str | None = None  # how the trial was picked from a multi-objective study's Pareto front
     fingerprint: str = ""  # the study's main fixed settings, in one line
+    experiment: Path | None = None  # the trial's whole job (model, data, optimizer, trainer, schedule)
+
+    @property
+    def retrain(self) -> str:
+        """The command that retrains the trial: its whole job where it was recorded, else its schedule alone."""
+        out = self.config.parent.parent
+        if self.experiment is not None:
+            return f"lrsweep --config-dir {out} +experiment={self.name}"
+        return f"lrsweep --config-dir {out} schedule={self.name}"
 
     @property
     def value(self) -> float:
@@ -70,11 +79,30 @@ def _preset(schedule: dict[str, Any], total_steps: int, header: str) -> str:
     return header + yaml.safe_dump(defaults, sort_keys=False) + "\n" + yaml.safe_dump(values, sort_keys=False)
 
 
+def _experiment(job: dict[str, Any], name: str, header: str) -> str:
+    """A Hydra experiment (``+experiment=<name>``) that composes the trial's job: each group's chosen option with
+    the resolved values the trial ran on top, and the exported schedule preset."""
+    choices = job.get("choices", {})
+    defaults = [{"override /schedule": name}]
+    defaults += [{f"override /{group}": choices[group]} for group in keys.JOB_GROUPS if group in choices]
+    values = {group: job[group] for group in keys.JOB_GROUPS if group in job}
+    return (
+        "# @package _global_\n"
+        + header
+        + "# Retrains the trial as it ran (run from the folder the sweep ran in: its _target_ imports resolve there):\n"
+        + f"#   lrsweep --config-dir <this export folder> +experiment={name}\n"
+        + yaml.safe_dump({"defaults": defaults}, sort_keys=False)
+        + "\n"
+        + yaml.safe_dump(values, sort_keys=False)
+    )
+
+
 def export_trial(study_name: str, storage: str | None, out: str | Path, trial_number: int | None = None) -> Exported:
     """Write the best (or ``trial_number``) trial's schedule under ``out``; log it to the study's MLflow run.
 
     Files: ``out/schedule/<study>_trial<N>.yaml`` (so ``lrsweep --config-dir out schedule=<study>_trial<N>``
-    retrains with it), ``out/schedule.json`` and ``out/use_schedule.py``.
+    trains with its schedule), ``out/experiment/<study>_trial<N>.yaml`` (``+experiment=<study>_trial<N>`` retrains
+    the trial: its model, data, optimizer, trainer and schedule), ``out/schedule.json`` and ``out/use_schedule.py``.
     """
     import optuna
 
@@ -103,15 +131,21 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     (out / "schedule").mkdir(parents=True, exist_ok=True)
     config = out / "schedule" / f"{name}.yaml"
     config.write_text(_preset(schedule, total_steps, header))
+    experiment = None
+    if attrs.get(keys.TRIAL_JOB):  # recorded by this version's sweeps
+        (out / "experiment").mkdir(exist_ok=True)
+        experiment = out / "experiment" / f"{name}.yaml"
+        experiment.write_text(_experiment(attrs[keys.TRIAL_JOB], name, header))
     serialized = serialize_schedule(schedule, total_steps)
     schedule_json = out / "schedule.json"
     schedule_json.write_text(json.dumps(serialized, indent=2) + "\n")
-    module = out / "use_schedule.py"
-    module.write_text(snippet(serialized, _setup(study_name, trial)))
-    _log_to_mlflow(study, trial, [config, schedule_json, module])
     values = tuple(float(v) for v in trial.values)
     measured = describe(study.user_attrs.get(keys.STUDY_FINGERPRINT))
-    return Exported(name, config, schedule_json, module, trial.number, values, rule, measured)
+    module = out / "use_schedule.py"
+    exported = Exported(name, config, schedule_json, module, trial.number, values, rule, measured, experiment)
+    module.write_text(snippet(serialized, _setup(study_name, trial, exported.retrain)))
+    _log_to_mlflow(study, trial, out, [p for p in (config, experiment, schedule_json, module) if p is not None])
+    return exported
 
 
 def pick(study: Any) -> tuple[Any, str | None]:
@@ -129,7 +163,7 @@ def pick(study: Any) -> tuple[Any, str | None]:
     return chosen, rule
 
 
-def _setup(study_name: str, trial: Any) -> TrialSetup:
+def _setup(study_name: str, trial: Any, retrain: str) -> TrialSetup:
     """How the trial compiled and fit its model, from the user attrs its job recorded (older studies: SGD)."""
     attrs = trial.user_attrs
     fields = {
@@ -147,6 +181,7 @@ def _setup(study_name: str, trial: Any) -> TrialSetup:
         objective=_first(attrs.get(keys.TRIAL_OBJECTIVE, "objective")),
         value=float(trial.values[0]),
         steps_per_epoch=attrs.get(keys.TRIAL_STEPS_PER_EPOCH),
+        retrain=retrain,
         **known,
     )
 
@@ -156,13 +191,14 @@ def _first(objective: Any) -> str:
     return str(objective[0] if isinstance(objective, list) else objective)
 
 
-def _log_to_mlflow(study: Any, trial: Any, files: list[Path]) -> None:
+def _log_to_mlflow(study: Any, trial: Any, out: Path, files: list[Path]) -> None:
     record, child = study_record(study), trial.user_attrs.get(keys.TRIAL_RUN)
     if record is None or not child:
         return
     client = record.client
-    for path in files:
-        client.log_artifact(record.parent_run_id, str(path), artifact_path="export")
+    for path in files:  # as the export folder holds them: export/schedule/<name>.yaml, export/schedule.json, …
+        folder = "export" if path.parent == out else f"export/{path.parent.name}"
+        client.log_artifact(record.parent_run_id, str(path), artifact_path=folder)
     for run in client.search_runs([record.experiment_id], filter_string=f"tags.`{keys.TAG_BEST}` = 'true'"):
         client.set_tag(run.info.run_id, keys.TAG_BEST, "false")
     client.set_tag(child, keys.TAG_BEST, "true")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,36 +13,77 @@ __all__ = [
     "beside_tutorial",
     "best_by_family_figure",
     "family_summary",
-    "plot_best_by_family",
-    "plot_lr_traces",
-    "plot_val_curves",
+    "goals",
+    "lr_traces_figure",
     "top_trials",
+    "unfinished_families",
+    "val_curves_figure",
     "with_tutorial",
 ]
 
 _DONE = ("COMPLETE", "PRUNED")
 
 
-def family_summary(trials: pd.DataFrame, maximize: bool = True) -> pd.DataFrame:
-    """Per study and family: trials, completed, best and median objective, share pruned."""
-    grouped = trials.groupby(["study", "family"], dropna=False)
-    complete = trials[trials.state == "COMPLETE"].groupby(["study", "family"], dropna=False).objective
-    summary = pd.DataFrame(
-        {
-            "trials": grouped.size(),
-            "complete": complete.size(),
-            "best": complete.max() if maximize else complete.min(),
-            "median": complete.median(),
-            "pruned_share": grouped.state.apply(lambda s: float((s == "PRUNED").mean())),
-        }
-    ).fillna({"complete": 0})
-    summary["complete"] = summary["complete"].astype(int)
-    return summary.sort_values("best", ascending=not maximize).reset_index()
+def goals(trials: pd.DataFrame) -> list[tuple[str, str]]:
+    """The objectives of the trials' studies, ``(metric, direction)``, in the order the studies came: trials of
+    one goal are ranked together, and each goal is a panel of its own in the figures."""
+    frame = _with_goal(trials)
+    return list(dict.fromkeys(zip(frame.metric, frame.direction, strict=True)))
 
 
-def top_trials(trials: pd.DataFrame, k: int, maximize: bool = True) -> pd.DataFrame:
-    complete = trials[trials.state == "COMPLETE"]
-    return complete.sort_values("objective", ascending=not maximize).head(k)
+def _with_goal(trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials with ``metric`` and ``direction`` (a frame built by hand may lack them: maximized objective)."""
+    if "metric" in trials and "direction" in trials:
+        return trials
+    return trials.assign(metric=trials.get("metric", "objective"), direction=trials.get("direction", "maximize"))
+
+
+def _ranked(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows ranked goal by goal (in :func:`goals` order), best first by each row's own direction, missing last."""
+    order = {goal: index for index, goal in enumerate(goals(frame))}
+    values = frame[column].astype(float)
+    key = values.where(frame.direction == "minimize", -values)
+    ranked = frame.assign(_goal=[order[g] for g in zip(frame.metric, frame.direction, strict=True)], _key=key)
+    return ranked.sort_values(["_goal", "_key"], na_position="last", kind="stable").drop(columns=["_goal", "_key"])
+
+
+def family_summary(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per study and family: its objective (``metric``, ``direction``), trials, completed, the best (by the study's
+    own direction) and median objective, share pruned; ranked within each goal, best first."""
+    rows = []
+    for (study, family), group in _with_goal(trials).groupby(["study", "family"], dropna=False, sort=False):
+        direction = group.direction.iloc[0]
+        complete = group[group.state == "COMPLETE"].objective.astype(float)
+        rows.append(
+            {
+                "study": study,
+                "family": family,
+                "metric": group.metric.iloc[0],
+                "direction": direction,
+                "trials": len(group),
+                "complete": len(complete),
+                "best": (complete.max() if direction == "maximize" else complete.min()) if len(complete) else np.nan,
+                "median": complete.median() if len(complete) else np.nan,
+                "pruned_share": float((group.state == "PRUNED").mean()),
+            }
+        )
+    columns = ["study", "family", "metric", "direction", "trials", "complete", "best", "median", "pruned_share"]
+    return _ranked(pd.DataFrame(rows, columns=columns), "best").reset_index(drop=True)
+
+
+def unfinished_families(summary: pd.DataFrame) -> list[str]:
+    """A line for each family without a completed trial: all pruned, or failed, so it has no best."""
+    lines = []
+    for row in summary[summary.complete == 0].itertuples():
+        states = "all pruned" if row.pruned_share == 1 else "none completed"
+        lines.append(f"{row.study} · {row.family}: {states} ({row.trials} trial(s)), so no best {row.metric}")
+    return lines
+
+
+def top_trials(trials: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The ``k`` best completed trials of each goal, by its own direction."""
+    complete = _with_goal(trials[trials.state == "COMPLETE"])
+    return _ranked(complete, "objective").groupby(["metric", "direction"], sort=False).head(k)
 
 
 def with_tutorial(trials: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +131,7 @@ def _figure(width: float = 8, height: float = 4.2) -> Any:
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
-def plot_lr_traces(traces: dict[str, np.ndarray], path: Path) -> Path:
+def lr_traces_figure(traces: dict[str, np.ndarray]) -> Any:
     """The LR against optimizer step of several trials, overlaid."""
     figure = _figure()
     axes = figure.add_subplot()
@@ -103,24 +143,28 @@ def plot_lr_traces(traces: dict[str, np.ndarray], path: Path) -> Path:
     axes.set_title("Learning rate of the top trials")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7)
-    figure.savefig(path)
-    return path
+    return figure
 
 
-def plot_val_curves(curves: dict[str, dict[int, float]], objective: str, path: Path) -> Path:
-    """The objective after each epoch, per trial (Optuna's intermediate values)."""
-    figure = _figure()
-    axes = figure.add_subplot()
-    for label, curve in curves.items():
-        epochs = sorted(curve)
-        axes.plot([e + 1 for e in epochs], [curve[e] for e in epochs], marker="o", label=label)
-    axes.set_xlabel("epoch")
-    axes.set_ylabel(objective)
-    axes.set_title(f"{objective} of the top trials")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
-    figure.savefig(path)
-    return path
+def val_curves_figure(panels: dict[str, dict[str, dict[int, float]]]) -> Any:
+    """Each trial's objective after each epoch (Optuna's intermediate values, drawn from epoch 1), one panel per
+    metric: ``panels`` maps a metric to its trials' curves."""
+    from matplotlib.ticker import MaxNLocator
+
+    figure = _figure(8, 3.6 * len(panels) + 0.6)
+    for axes, (metric, curves) in zip(
+        figure.subplots(len(panels), 1, squeeze=False)[:, 0], panels.items(), strict=True
+    ):
+        for label, curve in curves.items():
+            epochs = sorted(curve)
+            axes.plot([e + 1 for e in epochs], [curve[e] for e in epochs], marker="o", label=label)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
+        axes.set_xlabel("epoch")
+        axes.set_ylabel(metric)
+        axes.set_title(f"{metric} of the top trials after each epoch")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7)
+    return figure
 
 
 def _span(values: np.ndarray) -> tuple[float, float]:
@@ -133,27 +177,33 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return low - pad, high + pad * 1.8
 
 
-def plot_best_by_family(
-    summary: pd.DataFrame, objective: str, path: Path, tutorial: pd.DataFrame | None = None
-) -> Path:
-    """Save :func:`best_by_family_figure` as ``path``."""
-    best_by_family_figure(summary, objective, tutorial).savefig(path)
-    return path
-
-
-def best_by_family_figure(summary: pd.DataFrame, objective: str, tutorial: pd.DataFrame | None = None) -> Any:
-    """Each study and family's best objective as a dot on an axis spanning the values; with ``tutorial`` (from
-    :func:`beside_tutorial`), each setting's best beside the value the tutorial published."""
+def best_by_family_figure(summary: pd.DataFrame, tutorial: pd.DataFrame | None = None) -> Any:
+    """Each study and family's best objective (from :func:`family_summary`) as a dot on an axis spanning the
+    values, one panel per goal, the axis named after its metric; with ``tutorial`` (from :func:`beside_tutorial`),
+    each setting's best beside the value the tutorial published."""
+    summary = _with_goal(summary)
+    panels: list[tuple[list[str], dict[str, np.ndarray], str, str]] = []
     if tutorial is not None and tutorial.tutorial.notna().any():
-        labels = list(tutorial.setting)
+        metric = str(summary.metric.iloc[0]) if len(summary) else "val_accuracy"
         rows = {"ours (best trial)": tutorial.ours.to_numpy(), "tutorial (published)": tutorial.tutorial.to_numpy()}
-        title = f"Best {objective} of each setting beside the tutorial's published value"
+        title = f"Best {metric} of each setting beside the tutorial's published value"
+        panels.append((list(tutorial.setting), rows, title, f"best {metric}"))
     else:
-        labels = [f"{row.study} · {row.family}" for row in summary.itertuples()]
-        rows = {"best trial": summary.best.to_numpy(dtype=float)}
-        title = "Best trial of each family"
-    figure = _figure(8, 0.38 * len(labels) + 1.8)
-    axes = figure.add_subplot()
+        for (metric, direction), group in summary.groupby(["metric", "direction"], sort=False):
+            better = "higher" if direction == "maximize" else "lower"
+            labels = [f"{row.study} · {row.family}" for row in group.itertuples()]
+            rows = {"best trial": group.best.to_numpy(dtype=float)}
+            panels.append((labels, rows, f"Best {metric} of each family ({better} is better)", f"best {metric}"))
+    sizes = [max(len(labels), 1) for labels, *_ in panels]
+    figure = _figure(8, sum(0.38 * size + 1.3 for size in sizes) + 0.5)
+    grid = figure.subplots(len(panels), 1, squeeze=False, height_ratios=[size + 3 for size in sizes])
+    for axes, panel in zip(grid[:, 0], panels, strict=True):
+        _dots(axes, *panel)
+    return figure
+
+
+def _dots(axes: Any, labels: list[str], rows: dict[str, np.ndarray], title: str, xlabel: str) -> None:
+    """One panel of :func:`best_by_family_figure`: a dot per label and row (two rows joined by a line)."""
     y = np.arange(len(labels))
     values = np.vstack(list(rows.values())).astype(float)
     if len(rows) == 2:
@@ -173,9 +223,10 @@ def best_by_family_figure(summary: pd.DataFrame, objective: str, tutorial: pd.Da
     axes.set_yticks(y, labels)
     axes.set_ylim(len(labels) - 0.5, -0.5)
     axes.set_xlim(*_span(values))
-    axes.set_xlabel(f"best {objective}")
+    for position in y[~np.isfinite(values).any(axis=0)]:  # e.g. a family whose every trial was pruned
+        axes.text(axes.get_xlim()[0], position, "  no completed trial", va="center", fontsize=7, color="0.45")
+    axes.set_xlabel(xlabel)
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
     if len(rows) == 2:
         axes.legend(fontsize=8, loc="lower right")
-    return figure

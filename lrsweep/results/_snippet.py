@@ -31,6 +31,7 @@ class TrialSetup:
     batch_size: int | None = None
     epochs: int | None = None
     steps_per_epoch: int | None = None
+    retrain: str | None = None  # the lrsweep command that retrains the trial
 
 
 def _literal(value: Any) -> str:
@@ -83,6 +84,12 @@ def _docstring(setup: TrialSetup, serialized: Mapping[str, Any]) -> list[str]:
         notes.append(f"The trial ran {setup.epochs} epochs of {setup.steps_per_epoch} steps ({total} optimizer steps).")
     if serialized.get("class_name") == "keras.callbacks.ReduceLROnPlateau":
         notes.append("ReduceLROnPlateau watches a validation metric: pass validation_data.")
+    if setup.retrain:
+        notes += [
+            "",
+            "The trial itself (its model, data, optimizer and trainer) retrains with:",
+            f"    {setup.retrain}",
+        ]
     return [
         '"""Train a Keras model under the exported schedule, compiled and fit as the trial was.',
         "",

@@ -15,7 +15,19 @@ from lrsweep.sweep import default_storage, study_storage
 
 __all__ = ["TRIAL_COLUMNS", "load_study", "objectives_of", "trials_frame"]
 
-TRIAL_COLUMNS = ["study", "number", "state", "family", "label", "objective", "best_epoch", "epochs_run", "duration_s"]
+TRIAL_COLUMNS = [
+    "study",
+    "number",
+    "state",
+    "family",
+    "label",
+    "metric",
+    "direction",
+    "objective",
+    "best_epoch",
+    "epochs_run",
+    "duration_s",
+]
 
 
 def load_study(name: str, storage: str | None = None) -> Any:
@@ -41,12 +53,20 @@ def objectives_of(study: Any) -> list[str]:
     return [str(name) for name in names]
 
 
-def _row(study: Any, trial: Any, front: tuple[list[str], set[int]] | None) -> dict[str, Any]:
-    maximize = study.directions[0].name == "MAXIMIZE"
-    curve = trial.intermediate_values
+def _label(trial: Any) -> str:
+    """Where the trial came from: the label its config gave (a tutorial setting), else enqueued or sampled."""
+    label = trial.user_attrs.get(keys.TRIAL_LABEL)
+    if label:
+        return str(label)
+    return "enqueued" if "fixed_params" in trial.system_attrs else "sampled"
+
+
+def _row(study: Any, trial: Any, names: list[str], pareto: set[int] | None) -> dict[str, Any]:
+    direction = study.directions[0].name.lower()
+    curve = trial.intermediate_values  # Optuna's steps: epochs counted from 0
     best_epoch = None
-    if curve:
-        best_epoch = (max if maximize else min)(curve, key=lambda epoch: curve[epoch])
+    if curve:  # counted from 1, as Keras prints epochs and the figures draw them
+        best_epoch = (max if direction == "maximize" else min)(curve, key=lambda epoch: curve[epoch]) + 1
     duration = None
     if trial.datetime_start and trial.datetime_complete:
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
@@ -56,14 +76,15 @@ def _row(study: Any, trial: Any, front: tuple[list[str], set[int]] | None) -> di
         "number": trial.number,
         "state": trial.state.name,
         "family": trial.user_attrs.get(keys.TRIAL_FAMILY) or schedule.get("family"),
-        "label": trial.user_attrs.get(keys.TRIAL_LABEL),
+        "label": _label(trial),
+        "metric": names[0],
+        "direction": direction,
         "objective": trial.values[0] if trial.values else None,
         "best_epoch": best_epoch,
         "epochs_run": len(curve),
         "duration_s": duration,
     }
-    if front is not None:  # a multi-objective study: each objective, and whether the trial is on the front
-        names, pareto = front
+    if pareto is not None:  # a multi-objective study: each objective, and whether the trial is on the front
         for index, name in enumerate(names):
             row[name] = trial.values[index] if trial.values else None
         row["pareto"] = trial.number in pareto
@@ -74,17 +95,18 @@ def _row(study: Any, trial: Any, front: tuple[list[str], set[int]] | None) -> di
 
 
 def trials_frame(study_names: Sequence[str], storage: str | None = None) -> pd.DataFrame:
-    """Every trial of the studies, in order: :data:`TRIAL_COLUMNS` (``objective`` is the first objective's value),
+    """Every trial of the studies, in order: :data:`TRIAL_COLUMNS` (``objective`` is the value of the study's first
+    objective, named by ``metric`` and better as ``direction`` says; ``best_epoch`` counts epochs from 1),
     for a multi-objective study one column per objective and ``pareto`` (on the study's Pareto front), then
     ``schedule.<key>`` columns."""
     rows, leading = [], list(TRIAL_COLUMNS)
     for name in study_names:
         study = load_study(name, storage)
-        front = None
-        if len(study.directions) > 1:  # its objective names and front, read once for all its rows
-            front = (objectives_of(study), {t.number for t in study.best_trials})
-            leading += [c for c in [*front[0], "pareto"] if c not in leading]
-        rows += [_row(study, trial, front) for trial in study.trials]
+        names, pareto = objectives_of(study), None  # read once for all its rows
+        if len(study.directions) > 1:  # its front
+            pareto = {t.number for t in study.best_trials}
+            leading += [c for c in [*names, "pareto"] if c not in leading]
+        rows += [_row(study, trial, names, pareto) for trial in study.trials]
     frame = pd.DataFrame(rows)
     for column in leading:
         if column not in frame:

@@ -14,12 +14,13 @@ from lrsweep._errors import TraceUnavailableError
 from lrsweep.results._pareto import front_table, plot_pareto_front
 from lrsweep.results._report import (
     beside_tutorial,
+    best_by_family_figure,
     family_summary,
-    plot_best_by_family,
-    plot_lr_traces,
-    plot_val_curves,
+    lr_traces_figure,
     top_trials,
     tutorial_margin,
+    unfinished_families,
+    val_curves_figure,
     with_tutorial,
 )
 from lrsweep.results._runs import study_record
@@ -38,6 +39,13 @@ class Report:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     mlflow: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)  # matplotlib figures by name (a notebook shows them)
+
+    def save(self, name: str, figure: Any, out: Path) -> None:
+        """Write ``figure`` as ``out/<name>.png`` and keep it under ``name``."""
+        figure.savefig(out / f"{name}.png")
+        self.figures[name] = figure
+        self.files.append(out / f"{name}.png")
 
     def text(self) -> str:
         """The tables as a person reads them in a terminal."""
@@ -73,16 +81,17 @@ def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
 def write_report(study_names: Sequence[str], storage: str | None, out: str | Path, top_k: int = 5) -> Report:
     """Build the report of one or more studies and write its files under ``out``."""
     studies = {name: load_study(name, storage) for name in study_names}
-    maximize = next(iter(studies.values())).directions[0].name == "MAXIMIZE"
     trials = trials_frame(study_names, storage)
     if trials.label.isin(TUTORIAL_VAL_ACCURACY).any():
         trials = with_tutorial(trials)
-    families = family_summary(trials, maximize=maximize)
+    families = family_summary(trials)  # each study ranked by its own direction
     report = Report(trials, families)
     tutorial = None
     if any(s.user_attrs.get(keys.STUDY_COMPARE_WITH_TUTORIAL) for s in studies.values()):
         report.notes.append(tutorial_margin(trials))
         tutorial = beside_tutorial(trials)
+    unfinished = unfinished_families(families)
+    report.notes += ["", "Families without a best:", *(f"  {line}" for line in unfinished)] if unfinished else []
     for name, study in studies.items():
         record = study_record(study)
         if record is not None:
@@ -98,20 +107,18 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     families.to_csv(out / "families.csv", index=False)
     report.files += [out / "trials.csv", out / "trials.parquet", out / "families.csv"]
 
-    top = top_trials(trials, top_k, maximize=maximize)
-    objective = "objective"
+    top = top_trials(trials, top_k)  # the best of each goal, by its own direction
     traces = _traces(studies, top)
     if traces:
-        report.files.append(plot_lr_traces(traces, out / "lr_top_trials.png"))
-    curves = {  # none in a multi-objective study: its epochs are not reported (no pruning)
-        f"{row.study} #{row.number} {row.family}": curve
-        for row in top.itertuples()
-        if (curve := studies[row.study].trials[row.number].intermediate_values)
-    }
-    if curves:
-        report.files.append(plot_val_curves(curves, objective, out / "objective_curves.png"))
+        report.save("lr_top_trials", lr_traces_figure(traces), out)
+    panels: dict[str, dict[str, Any]] = {}  # none in a multi-objective study: its epochs are not reported
+    for row in top.itertuples():
+        if curve := studies[row.study].trials[row.number].intermediate_values:
+            panels.setdefault(str(row.metric), {})[f"{row.study} #{row.number} {row.family}"] = curve
+    if panels:
+        report.save("objective_curves", val_curves_figure(panels), out)
     if len(families):
-        report.files.append(plot_best_by_family(families, objective, out / "best_by_family.png", tutorial))
+        report.save("best_by_family", best_by_family_figure(families, tutorial), out)
     measured = {name: describe(study.user_attrs.get(keys.STUDY_FINGERPRINT)) for name, study in studies.items()}
     report.notes += ["", *(f"Study '{name}' of: {line}" for name, line in measured.items())]
     several = [name for name, study in studies.items() if len(study.directions) > 1]

@@ -81,7 +81,7 @@ class EpochNaNGuard(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if self.reason is None and loss is not None and not math.isfinite(float(loss)):
-            self.reason = f"loss became {float(loss)} in epoch {epoch}"
+            self.reason = f"loss became {float(loss)} in epoch {epoch + 1}"  # counted from 1, as Keras prints
             self.model.stop_training = True
 
 
@@ -91,7 +91,7 @@ class NaNGuard(EpochNaNGuard):
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.reason = f"loss became {float(loss)} at epoch {self._epoch}, batch {batch}"
+            self.reason = f"loss became {float(loss)} at epoch {self._epoch + 1}, batch {batch + 1}"
             self.model.stop_training = True
 
 

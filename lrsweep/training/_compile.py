@@ -164,7 +164,9 @@ def objective_direction(objective: str, direction: str | None = None) -> str:
 
 
 def setup_record(config: Any) -> dict[str, Any]:
-    """How a composed config compiles and fits its model, as a trial's record keeps it for ``lrsweep export``."""
+    """How a composed config compiles and fits its model, as a trial's record keeps it for ``lrsweep export``:
+    under :data:`~lrsweep._records.TRIAL_JOB`, the groups' chosen options (where Hydra composed the config) and
+    their resolved values, from which the export writes an experiment that retrains the trial."""
     trainer = config.trainer
     record = {
         keys.TRIAL_SCHEDULE: plain(config.schedule),
@@ -177,4 +179,9 @@ def setup_record(config: Any) -> dict[str, Any]:
     }
     if config.get("label"):
         record[keys.TRIAL_LABEL] = str(config.label)
+    choices = config.get("hydra", {}).get("runtime", {}).get("choices", {})
+    record[keys.TRIAL_JOB] = {
+        "choices": {group: choices[group] for group in keys.JOB_GROUPS if choices.get(group)},
+        **{group: plain(config[group]) for group in keys.JOB_GROUPS},
+    }
     return record

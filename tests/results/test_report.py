@@ -69,7 +69,7 @@ def test_the_figure_draws_both_values_on_an_axis_spanning_them():
             ("custom", "custom", 0.8412, "COMPLETE"),
         ]
     )
-    figure = best_by_family_figure(family_summary(frame), "val_accuracy", beside_tutorial(frame))
+    figure = best_by_family_figure(family_summary(frame), beside_tutorial(frame))
     (axes,) = figure.axes
     low, high = axes.get_xlim()
     assert 0.8 < low < 0.8396 and 0.8731 < high < 0.9  # a point of accuracy is visible, not a 0-1 axis
@@ -81,7 +81,7 @@ def test_the_figure_draws_both_values_on_an_axis_spanning_them():
 
 def test_without_the_tutorial_each_family_is_one_dot():
     frame = trials([("constant", None, 0.61, "COMPLETE"), ("cyclical", None, 0.64, "COMPLETE")])
-    figure = best_by_family_figure(family_summary(frame), "val_accuracy")
+    figure = best_by_family_figure(family_summary(frame))
     (axes,) = figure.axes
     assert axes.get_legend() is None
     assert axes.get_xlim()[0] == pytest.approx(0.61 - 0.03 * 0.15, abs=0.01)

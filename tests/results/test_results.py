@@ -81,7 +81,9 @@ def test_export_reproduces_the_best_trials_lr(swept, family, tmp_path):
 
     parent = study.user_attrs["mlflow_parent_run_id"]
     exported = {a.path for a in client.list_artifacts(parent, "export")}
-    assert exported == {"export/schedule.json", "export/use_schedule.py", f"export/{name}.yaml"}
+    assert exported == {"export/schedule.json", "export/use_schedule.py", "export/schedule", "export/experiment"}
+    folders = {a.path for f in ("schedule", "experiment") for a in client.list_artifacts(parent, f"export/{f}")}
+    assert folders == {f"export/schedule/{name}.yaml", f"export/experiment/{name}.yaml"}
     assert client.get_run(best.user_attrs["mlflow_run_id"]).data.tags["lrsweep.best"] == "true"
 
 
@@ -115,7 +117,10 @@ def test_report_on_two_studies(swept, tmp_path):
     assert {"schedule.maximal_learning_rate", "schedule.drop_every"} <= set(trials.columns)
     assert pd.read_parquet(out / "trials.parquet").shape == trials.shape
     families = pd.read_csv(out / "families.csv")
-    assert set(families.columns) == {"study", "family", "trials", "complete", "best", "median", "pruned_share"}
+    assert list(families.columns) == [
+        "study", "family", "metric", "direction", "trials", "complete", "best", "median", "pruned_share"
+    ]  # fmt: skip
+    assert set(families.metric) == {"val_accuracy"} and set(trials.label) == {"enqueued", "sampled"}  # presets first
     assert families.trials.sum() == 8
     import matplotlib.image
 

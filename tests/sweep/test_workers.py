@@ -241,3 +241,37 @@ def test_worker_processes_die_with_a_killed_sweep(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         assert wait_for(lambda: not any(_alive(pid) for pid in children), timeout=30), "orphaned workers train on"
+
+
+def test_a_second_worker_of_another_experiment_is_refused_while_one_of_the_same_joins(tmp_path, tracking_server):
+    """While a worker trains, a second started with another optimizer does not join (one line naming the key);
+    a third with the same experiment joins and shares the trials."""
+    with fresh_database("postgresql") as (url, _):
+        args = (
+            f"hydra.sweeper.storage={url}",
+            "hydra.sweeper.n_trials=4",
+            "trainer.epochs=8",
+            "hydra/sweeper/pruner=none",
+        )
+        env = {"MLFLOW_TRACKING_URI": tracking_server}
+        first = worker(tmp_path / "machine-0", *args, env=env)
+        assert wait_for(lambda: training_trial(url, "constant"), timeout=300, step=0.2), "no trial started training"
+        other = subprocess.run(
+            [LRSWEEP, "-m", "+sweep=constant", *args, "optimizer=adam"],
+            cwd=tmp_path,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        lines = [line for line in other.stderr.splitlines() if line.strip()]
+        assert other.returncode == 2 and len(lines) == 1, other.stderr[-2000:]
+        assert "optimizer._target_: keras.optimizers.SGD → keras.optimizers.Adam" in lines[0]
+        assert first.poll() is None, "the first worker ended before the second was refused"
+        same = worker(tmp_path / "machine-1", *args, env=env)
+        outputs = [w.communicate(timeout=600) for w in (first, same)]
+        assert first.returncode == same.returncode == 0, [o[1][-2000:] for o in outputs]
+        study = load(url, "constant")
+        assert len(study.trials) == 4 and all(t.state in DONE for t in study.trials)
+        assert {t.user_attrs["optimizer"]["_target_"] for t in study.trials} == {"keras.optimizers.SGD"}
+        assert study.user_attrs["lrsweep.workers"] == 2 and "lrsweep.forced_joins" not in study.user_attrs

@@ -133,13 +133,13 @@ def test_nan_loss_fails_the_trial_at_once_with_the_reason(compose_config, fast, 
         "trainer.epochs=3",
         extra=fast,
     )
-    with pytest.raises(TrialFailedError, match=r"loss became nan at epoch 0") as caught:
+    with pytest.raises(TrialFailedError, match=r"loss became nan at epoch 1") as caught:
         run_trial(config)
     assert caught.value.epochs_completed == 0
     (run,) = client(tmp_path).search_runs(["1"])
     assert run.info.status == "FAILED"
     assert run.data.tags["lrsweep.status"] == "failed"
-    assert run.data.tags["lrsweep.failure_reason"].startswith("loss became nan at epoch 0")
+    assert run.data.tags["lrsweep.failure_reason"].startswith("loss became nan at epoch 1")
     assert run.data.tags["lrsweep.epochs_completed"] == "0"
     assert "val_accuracy" not in run.data.metrics  # no epoch was reported as if it had completed
     assert 0 < len(client(tmp_path).get_metric_history(run.info.run_id, "lr")) < STEPS * 3
