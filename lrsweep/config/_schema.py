@@ -149,9 +149,9 @@ class OptunaTrialConfig:
 @dataclass
 class LRFindConfig:
     """The LR range test (``lrsweep lr-find``, ``hydra.sweeper.lr_range=auto``): the LR grows exponentially from
-    ``min_lr`` to ``max_lr`` over ``num_steps`` optimizer steps (null: one epoch of the data, at least 100 and
-    at most 300), and stops once the smoothed loss is ``diverge`` times its best (or not finite). ``smoothing`` is the
-    moving average's beta."""
+    ``min_lr`` to ``max_lr`` over ``num_steps`` optimizer steps (null: one epoch of the data, at least 100 and 15
+    per decade, at most 300), and stops once the smoothed loss stays ``diverge`` times its best (or is not finite).
+    ``smoothing`` is the drawn moving average's beta; the suggestions read a robust curve (:mod:`lrsweep.lrfind`)."""
 
     min_lr: float = 1e-7
     max_lr: float = 10.0

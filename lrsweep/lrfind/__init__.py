@@ -11,12 +11,21 @@ Example:
 
 from __future__ import annotations
 
-from lrsweep.lrfind._curve import CurveError, Suggestions, exponential_lrs, smooth, suggest, valley_index
+from lrsweep.lrfind._curve import (
+    CurveError,
+    DivergenceWatch,
+    Suggestions,
+    exponential_lrs,
+    smooth,
+    suggest,
+    valley_index,
+)
 from lrsweep.lrfind._report import log_range_test, plot_range_test, write_range_test
 from lrsweep.lrfind._run import RangeTest, check_settings, range_test, steps_for
 
 __all__ = [
     "CurveError",
+    "DivergenceWatch",
     "RangeTest",
     "Suggestions",
     "check_settings",

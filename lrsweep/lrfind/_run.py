@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lrsweep._errors import ConfigError
-from lrsweep.lrfind._curve import Suggestions, exponential_lrs, smooth, suggest
+from lrsweep.lrfind._curve import DivergenceWatch, Suggestions, exponential_lrs, smooth, suggest
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
 __all__ = ["RangeTest", "check_settings", "range_test", "steps_for"]
 
-_MIN_STEPS, _MAX_STEPS = 100, 300
+_MIN_STEPS, _MAX_STEPS, _PER_DECADE = 100, 300, 15
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,12 @@ def check_settings(settings: Any) -> None:
 
 
 def steps_for(settings: Any, steps_per_epoch: int) -> int:
-    """``num_steps``, or about one epoch: at least 100 steps (fastai's default) and at most 300."""
+    """``num_steps``, or about one epoch: at least 100 steps (fastai's default) and 15 per decade of LR (enough
+    for the robust curve's quarter-decade windows), at most 300."""
     if settings.num_steps is not None:
         return int(settings.num_steps)
-    return min(max(steps_per_epoch, _MIN_STEPS), _MAX_STEPS)
+    per_decade = math.ceil(_PER_DECADE * math.log10(float(settings.max_lr) / float(settings.min_lr)))
+    return min(max(steps_per_epoch, _MIN_STEPS, per_decade), _MAX_STEPS)
 
 
 def _batches(dataset: Any, batch_size: int, seed: int) -> Iterator[tuple[Any, Any]]:
@@ -145,27 +147,16 @@ def range_test(config: DictConfig, *, dataset: Any = None) -> RangeTest:
     check_model(model, dataset, compiled["loss"])
     model.compile(optimizer=optimizer, **compiled)
 
-    losses: list[float] = []
-    best, first, average, diverged = math.inf, math.inf, 0.0, False
     beta = float(settings.smoothing)
+    warmup = max(5, round(0.5 * (num_steps - 1) / math.log10(lrs[-1] / lrs[0])))  # the first half-decade
+    watch = DivergenceWatch(factor=float(settings.diverge), beta=beta, warmup=warmup)
+    diverged = False
     for step, (x, y) in zip(range(num_steps), _batches(dataset, batch_size, seed), strict=False):
         model.optimizer.learning_rate.assign(float(lrs[step]))
-        loss = float(model.train_on_batch(x, y, return_dict=True)["loss"])
-        if not math.isfinite(loss):
+        if watch.add(float(model.train_on_batch(x, y, return_dict=True)["loss"])):
             diverged = True
             break
-        losses.append(loss)
-        average = beta * average + (1.0 - beta) * loss
-        smoothed = average / (1.0 - beta ** (step + 1))
-        first = smoothed if step == 0 else first
-        best = min(best, smoothed)
-        # Diverged: far above the best loss, or (a network the rate has broken) back near where it started.
-        fell = first - best > 0.05 * first
-        if step >= 5 and (
-            smoothed > float(settings.diverge) * best or (fell and smoothed > best + 0.9 * (first - best))
-        ):
-            diverged = True
-            break
+    losses = watch.losses
     seconds = time.perf_counter() - started
     ran = lrs[: len(losses)]
     return RangeTest(

@@ -5,12 +5,15 @@ The first worker runs the test (under the study's lock) and keeps its record on 
 all trials of a study search the same bounds and the test never runs twice. Each learning-rate parameter of each
 family in the space (the family's :meth:`~lrsweep.schedules.ScheduleParams.learning_rate_fields`) becomes
 ``tag(log, interval(lower, upper))`` for a rate training runs at, ``[lower / 100, lower]`` for one it decays or
-cycles down to. Parameters set on the command line keep their bounds; enqueued baselines run as given.
+cycles down to, never over more decades than the sweep file searched it (a wider measured range keeps the file's
+width below the curve's minimum, and says so). Parameters set on the command line keep their bounds; enqueued
+baselines run as given.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -53,12 +56,21 @@ def study_range(study: Study, runs: StudyRuns | None, run_test: RangeTestRunner)
     return dict(record)
 
 
-def _narrowed(entry: Entry, low: float, high: float) -> Entry | None:
+def _narrowed(entry: Entry, low: float, high: float) -> tuple[Entry, float, float, str] | None:
+    """The entry searched in ``[low, high]`` on a log scale, never over more decades than the sweep file gave it:
+    a wider measured range keeps the file's width below ``high`` (the curve's minimum, its surest point)."""
     distribution = entry.distribution if isinstance(entry, Structured) else entry
     if not isinstance(distribution, FloatDistribution) or distribution.step is not None:
         return None  # a choice or a stepped range: left as written
+    note = ""
+    if distribution.low > 0:
+        width = math.log10(distribution.high / distribution.low)
+        if math.log10(high / low) > width + 1e-9:
+            low = high / 10**width
+            decades = f"{width:.2g} decade" + ("" if round(width, 2) == 1 else "s")
+            note = f" (the measured range is wider than the sweep file's {decades}: kept that width below its minimum)"
     bounds = FloatDistribution(low, high, log=True)
-    return replace(entry, distribution=bounds) if isinstance(entry, Structured) else bounds
+    return (replace(entry, distribution=bounds) if isinstance(entry, Structured) else bounds), low, high, note
 
 
 def _family_of(choice: str | None, default: str) -> str:
@@ -90,10 +102,10 @@ def narrow(
             role = roles(owner).get(key.removeprefix("schedule.")) if key.startswith("schedule.") else None
             if role is None or key in explicit:
                 continue
-            new = _narrowed(entry, *bounds[role])
-            if new is not None:
-                out[name] = new
-                changed.append(f"{name} [{bounds[role][0]:.2e}, {bounds[role][1]:.2e}]")
+            narrowed_entry = _narrowed(entry, *bounds[role])
+            if narrowed_entry is not None:
+                out[name], low, high, note = narrowed_entry
+                changed.append(f"{name} [{low:.2e}, {high:.2e}]{note}")
         return out
 
     params = narrowed(space.params, family)

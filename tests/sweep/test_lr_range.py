@@ -60,6 +60,35 @@ def test_a_bound_given_on_the_command_line_is_kept():
     assert narrowed.params == space.params and changed == []
 
 
+def test_a_measured_range_wider_than_the_sweep_files_keeps_its_width_below_the_minimum():
+    space = parse_space({"schedule.initial_learning_rate": "tag(log, interval(1e-3, 1e-2))"})  # one decade
+    narrowed, changed = narrow(space, 1e-4, 0.5, "constant", roles)
+    assert narrowed.params["schedule.initial_learning_rate"] == FloatDistribution(0.05, 0.5, log=True)
+    assert changed == [
+        "schedule.initial_learning_rate [5.00e-02, 5.00e-01] (the measured range is wider than the sweep file's "
+        "1 decade: kept that width below its minimum)"
+    ]
+
+
+@pytest.mark.slow
+def test_a_batchnorm_adam_model_gets_its_space_narrowed(tmp_path):
+    """On a user's BatchNorm + Dropout CNN with Adam, the range test reads its noisy curve (no single batch sets
+    it) and the sweep file's [1e-4, 1e-1] becomes the range of at most three decades the curve shows."""
+    done = lrsweep(
+        "+sweep=constant", "hydra.sweeper.lr_range=auto", "lr_find.num_steps=120", "trainer.epochs=1",
+        "hydra.sweeper.n_trials=1", "hydra.sweeper.enqueue=[]", "optimizer=adam", "trainer.batch_size=32",
+        "model._target_=tests.lrfind.models.bn_dropout_cnn", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = study(tmp_path, "constant").user_attrs["lrsweep.lr_range"]
+    assert 1e-5 < record["lower"] < record["upper"] <= 1.0 and record["upper"] / record["lower"] <= 1000
+    (trial,) = study(tmp_path, "constant").trials
+    assert trial.distributions["schedule.initial_learning_rate"] == FloatDistribution(
+        record["lower"], record["upper"], log=True
+    )
+    assert "narrowed schedule.initial_learning_rate [" in done.stdout + done.stderr
+
+
 @pytest.mark.slow
 def test_two_workers_share_one_range_test_and_a_resume_reuses_it(tmp_path):
     args = ["+sweep=constant", "hydra.sweeper.lr_range=auto", "lr_find.num_steps=30", "trainer.epochs=1"]
