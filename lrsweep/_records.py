@@ -30,6 +30,8 @@ TRIAL_TOLD_BY: Final = "told_by"  # ... and of the one that told its outcome
 TRIAL_FAIL_REASON: Final = "fail_reason"
 TRIAL_VALUES: Final = "objective_values"  # one per seed, with repeats > 1
 TRIAL_STD: Final = "objective_std"
+TRIAL_VERIFIES: Final = "lrsweep.verifies"  # a verification trial: the number of the search trial it re-runs
+TRIAL_SEED: Final = "lrsweep.seed"  # ... and the fresh seed it runs with
 # How the trial compiled and fit its model (what `lrsweep export` needs):
 TRIAL_SCHEDULE: Final = "schedule"
 TRIAL_OPTIMIZER: Final = "optimizer"

@@ -186,6 +186,8 @@ class LRSweepSweeperConf:
     n_trials: int = _DEFAULTS.n_trials
     n_jobs: Any = _DEFAULTS.n_jobs  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
     repeats: int = _DEFAULTS.repeats
+    verify_top: int = _DEFAULTS.verify_top
+    verify_seeds: int = _DEFAULTS.verify_seeds
     timeout: float | None = _DEFAULTS.timeout
     max_failure_rate: float = _DEFAULTS.max_failure_rate
     params: dict[str, Any] = field(default_factory=dict)

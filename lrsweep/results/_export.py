@@ -16,6 +16,7 @@ from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
 from lrsweep.sweep._fingerprint import describe
+from lrsweep.sweep._verify import verdicts
 
 __all__ = ["Exported", "export_trial", "pick", "serialize_schedule"]
 
@@ -149,10 +150,24 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
 
 
 def pick(study: Any) -> tuple[Any, str | None]:
-    """The study's best trial; in a multi-objective study, the trial of its Pareto front that is best on the first
-    objective (the next ones break ties), and that rule in words."""
+    """The study's best trial, and how it was picked where a rule did: the verified best where the study
+    verified its top configurations over fresh seeds, else the search's best; in a multi-objective study, the
+    trial of its Pareto front that is best on the first objective (the next ones break ties)."""
     if len(study.directions) == 1:
-        return study.best_trial, None
+        from lrsweep.sweep._outcome import best
+
+        found = verdicts(study)
+        top = best(study)
+        if not found:
+            return study.trials[top[0]] if top else study.best_trial, None
+        winner, metric = found[0], objectives_of(study)[0]
+        rule = (
+            f"the verified best: the best mean {metric} over {len(winner.values)} fresh seeds, "
+            f"{winner.mean:.4f} ± {winner.std:.4f}"
+        )
+        if top is not None and top[0] != winner.number:
+            rule += f" (the search's best draw was #{top[0]}, {top[1]:.4f})"
+        return study.trials[winner.number], rule + "; --trial N exports another"
     objectives = objectives_of(study)
     signs = [-1.0 if d.name == "MAXIMIZE" else 1.0 for d in study.directions]
     chosen = min(study.best_trials, key=lambda t: [s * v for s, v in zip(signs, t.values, strict=True)])

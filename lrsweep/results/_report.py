@@ -18,6 +18,7 @@ __all__ = [
     "top_trials",
     "unfinished_families",
     "val_curves_figure",
+    "verified_figure",
     "with_tutorial",
 ]
 
@@ -230,3 +231,24 @@ def _dots(axes: Any, labels: list[str], rows: dict[str, np.ndarray], title: str,
     axes.grid(axis="x", alpha=0.3)
     if len(rows) == 2:
         axes.legend(fontsize=8, loc="lower right")
+
+
+def verified_figure(verified: pd.DataFrame) -> Any:
+    """Each verified configuration's mean over its fresh seeds with ± one standard deviation, beside the value the
+    search drew for it; one panel per study and metric, best first."""
+    groups = list(verified.groupby(["study", "metric"], sort=False))
+    figure = _figure(8, sum(0.45 * len(g) + 1.4 for _, g in groups) + 0.4)
+    grid = figure.subplots(len(groups), 1, squeeze=False, height_ratios=[len(g) + 3 for _, g in groups])
+    for axes, ((study, metric), group) in zip(grid[:, 0], groups, strict=True):
+        y = np.arange(len(group))
+        axes.errorbar(group["mean"], y, xerr=group["std"], fmt="o", color="tab:blue", capsize=3,
+                      label="mean ± std over fresh seeds")  # fmt: skip
+        axes.scatter(group["search_value"], y, marker="x", color="tab:orange", label="the search's draw", zorder=3)
+        labels = [f"#{row.number} {row.family}" + ("" if row.tied else " (worse)") for row in group.itertuples()]
+        axes.set_yticks(y, labels)
+        axes.set_ylim(len(group) - 0.5, -0.5)
+        axes.set_xlabel(metric)
+        axes.set_title(f"'{study}': the top configurations over fresh seeds")
+        axes.grid(axis="x", alpha=0.3)
+        axes.legend(fontsize=7, loc="best")
+    return figure

@@ -21,6 +21,7 @@ TRIAL_COLUMNS = [
     "state",
     "family",
     "label",
+    "verifies",
     "metric",
     "direction",
     "objective",
@@ -54,10 +55,13 @@ def objectives_of(study: Any) -> list[str]:
 
 
 def _label(trial: Any) -> str:
-    """Where the trial came from: the label its config gave (a tutorial setting), else enqueued or sampled."""
+    """Where the trial came from: the label its config gave (a tutorial setting), else verification (a search
+    trial's configuration re-run with a fresh seed), enqueued or sampled."""
     label = trial.user_attrs.get(keys.TRIAL_LABEL)
     if label:
         return str(label)
+    if keys.TRIAL_VERIFIES in trial.user_attrs:
+        return "verification"
     return "enqueued" if "fixed_params" in trial.system_attrs else "sampled"
 
 
@@ -77,6 +81,7 @@ def _row(study: Any, trial: Any, names: list[str], pareto: set[int] | None) -> d
         "state": trial.state.name,
         "family": trial.user_attrs.get(keys.TRIAL_FAMILY) or schedule.get("family"),
         "label": _label(trial),
+        "verifies": trial.user_attrs.get(keys.TRIAL_VERIFIES),
         "metric": names[0],
         "direction": direction,
         "objective": trial.values[0] if trial.values else None,
@@ -96,7 +101,8 @@ def _row(study: Any, trial: Any, names: list[str], pareto: set[int] | None) -> d
 
 def trials_frame(study_names: Sequence[str], storage: str | None = None) -> pd.DataFrame:
     """Every trial of the studies, in order: :data:`TRIAL_COLUMNS` (``objective`` is the value of the study's first
-    objective, named by ``metric`` and better as ``direction`` says; ``best_epoch`` counts epochs from 1),
+    objective, named by ``metric`` and better as ``direction`` says; ``best_epoch`` counts epochs from 1;
+    ``verifies``: for a verification trial, the search trial whose configuration it re-ran with a fresh seed),
     for a multi-objective study one column per objective and ``pareto`` (on the study's Pareto front), then
     ``schedule.<key>`` columns."""
     rows, leading = [], list(TRIAL_COLUMNS)

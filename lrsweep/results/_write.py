@@ -21,6 +21,7 @@ from lrsweep.results._report import (
     tutorial_margin,
     unfinished_families,
     val_curves_figure,
+    verified_figure,
     with_tutorial,
 )
 from lrsweep.results._runs import study_record
@@ -28,6 +29,7 @@ from lrsweep.results._trials import load_study, objectives_of, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
 from lrsweep.sweep._fingerprint import describe
+from lrsweep.sweep._verify import verdict_lines, verdicts
 
 __all__ = ["Report", "write_report"]
 
@@ -40,6 +42,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     mlflow: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)  # matplotlib figures by name (a notebook shows them)
+    verified: pd.DataFrame | None = None  # the verified configurations, best mean first per study
 
     def save(self, name: str, figure: Any, out: Path) -> None:
         """Write ``figure`` as ``out/<name>.png`` and keep it under ``name``."""
@@ -84,12 +87,13 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     trials = trials_frame(study_names, storage)
     if trials.label.isin(TUTORIAL_VAL_ACCURACY).any():
         trials = with_tutorial(trials)
-    families = family_summary(trials)  # each study ranked by its own direction
+    search = trials[trials.label != "verification"]  # a fresh seed of a top configuration is no search result
+    families = family_summary(search)  # each study ranked by its own direction
     report = Report(trials, families)
     tutorial = None
     if any(s.user_attrs.get(keys.STUDY_COMPARE_WITH_TUTORIAL) for s in studies.values()):
-        report.notes.append(tutorial_margin(trials))
-        tutorial = beside_tutorial(trials)
+        report.notes.append(tutorial_margin(search))
+        tutorial = beside_tutorial(search)
     unfinished = unfinished_families(families)
     report.notes += ["", "Families without a best:", *(f"  {line}" for line in unfinished)] if unfinished else []
     for name, study in studies.items():
@@ -107,7 +111,8 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     families.to_csv(out / "families.csv", index=False)
     report.files += [out / "trials.csv", out / "trials.parquet", out / "families.csv"]
 
-    top = top_trials(trials, top_k)  # the best of each goal, by its own direction
+    _verified(report, studies, out)
+    top = top_trials(search, top_k)  # the best of each goal, by its own direction
     traces = _traces(studies, top)
     if traces:
         report.save("lr_top_trials", lr_traces_figure(traces), out)
@@ -141,3 +146,34 @@ def _pareto(report: Report, trials: pd.DataFrame, name: str, study: Any, stem: P
     report.files.append(stem.with_suffix(".csv"))
     if len(table):
         report.files.append(plot_pareto_front(trials, name, objectives, directions, stem.with_suffix(".png")))
+
+
+def _verified(report: Report, studies: dict[str, Any], out: Path) -> None:
+    """Each study's verdict (:mod:`lrsweep.sweep._verify`): its lines, ``verified.csv`` and ``verified.png``."""
+    rows = []
+    for name, study in studies.items():
+        found = verdicts(study) if len(study.directions) == 1 else []
+        metric = objectives_of(study)[0]
+        lines = verdict_lines(found, metric)
+        report.notes += ["", f"Study '{name}' {lines[0]}", *lines[1:]] if lines else []
+        rows += [
+            {
+                "study": name,
+                "number": v.number,
+                "family": v.family,
+                "metric": metric,
+                "search_value": v.search_value,
+                "mean": v.mean,
+                "std": v.std,
+                "seeds": len(v.values),
+                "p_value": v.p_value,
+                "tied": v.tied,
+            }
+            for v in found
+        ]
+    if not rows:
+        return
+    report.verified = pd.DataFrame(rows)
+    report.verified.to_csv(out / "verified.csv", index=False)
+    report.files.append(out / "verified.csv")
+    report.save("verified", verified_figure(report.verified), out)

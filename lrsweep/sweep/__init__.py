@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from lrsweep import _records as keys
 from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._job import JobReport, carry_record
 
@@ -50,6 +51,7 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     names = objective_names(config.trainer)
     monitor = next((name for name in names if name not in MEASURED), "loss")
     prunable = len(trial.study.directions) == 1 and names[0] == monitor
+    prunable = prunable and keys.TRIAL_VERIFIES not in trial.user_attrs  # a verification trial runs to its end
     return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable)
 
 

@@ -92,7 +92,7 @@ def _fill(
 
 
 def _budget_met(session: SweepSession, progress: SweepProgress) -> bool:
-    done, others = session.retry(lambda: counts(session.study), "counting trials")
+    done, others = session.retry(lambda: counts(session.study, session.verifying), "counting trials")
     progress.set_done(done)
     return done >= session.n_trials or others == 0 or session.settings.heartbeat_interval is None
 
@@ -121,7 +121,7 @@ def _claim(session: SweepSession, progress: SweepProgress) -> Trial | None:
     study = session.study
     with session.lock:
         fail_stale_trials(study)
-        done, running = counts(study)
+        done, running = counts(study, session.verifying)
         progress.set_done(done)
         if done + running >= session.n_trials:
             return None
@@ -141,6 +141,9 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     if extend is not None:
         values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
     sampled = [to_override(k, v) for k, v in values.items()]
+    seed, repeats = trial.user_attrs.get(keys.TRIAL_SEED), session.settings.repeats
+    if seed is not None:  # a verification trial: the configuration it re-runs, with its one fresh seed
+        sampled, repeats = [*sampled, f"trainer.seed={int(seed)}"], 1
     job_config = session.compose([*session.fixed, *sampled])
     attrs = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}
     run_id = session.records.start(trial, attrs)
@@ -148,7 +151,7 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     target = TrialTarget(
         session.study.study_name, session.storage, trial.number, run_id, runs.parent_run_id if runs else None
     )
-    jobs = trial_overrides(session.fixed, sampled, target, repeats=session.settings.repeats, seed=session.seed)
+    jobs = trial_overrides(session.fixed, sampled, target, repeats=repeats, seed=session.seed)
     progress.trial_started(trial.number, str(attrs[keys.TRIAL_FAMILY]))
     return run_id, jobs
 
@@ -158,7 +161,7 @@ def _finish(
 ) -> TrialState:
     state, values, label = session.records.finish(trial, run_id, outcomes)
     session.heartbeats.remove(trial._trial_id)
-    done = session.retry(lambda: counts(session.study)[0], "counting trials")
+    done = session.retry(lambda: counts(session.study, session.verifying)[0], "counting trials")
     progress.set_done(done)
     ran = len(outcomes[0].record.get(keys.TRIAL_EPOCH_SECONDS) or []) if outcomes else None
     progress.trial_finished(trial.number, state.name, values, label, ran)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from lrsweep import _records as keys
@@ -106,21 +107,32 @@ def _attrs_of(outcomes: Sequence[Outcome]) -> tuple[TrialState, Values | None, s
     return last.state, values, last.reason, attrs
 
 
-def counts(study: Study) -> tuple[int, int]:
-    """(COMPLETE + PRUNED trials, RUNNING trials) of the study, read from its storage now."""
-    trials = study.get_trials(deepcopy=False, states=(*_DONE, TrialState.RUNNING))
+def counts(study: Study, verifying: bool = False) -> tuple[int, int]:
+    """(COMPLETE + PRUNED trials, RUNNING trials) of the study's search (or, ``verifying``, of its verification
+    trials), read from its storage now."""
+    trials = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(*_DONE, TrialState.RUNNING))
+        if (keys.TRIAL_VERIFIES in t.user_attrs) == verifying
+    ]
     running = sum(t.state == TrialState.RUNNING for t in trials)
     return len(trials) - running, running
 
 
 def best(study: Study) -> tuple[int, float] | None:
-    """(number, value) of the study's best trial so far; ``None`` before one, and in a multi-objective study."""
+    """(number, value) of the study's best search trial so far (a verification trial's lucky seed is not a search
+    result); ``None`` before one, and in a multi-objective study."""
     if len(study.directions) > 1:
         return None
-    try:
-        trial = study.best_trial
-    except ValueError:
+    complete = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if t.value is not None and keys.TRIAL_VERIFIES not in t.user_attrs
+    ]
+    if not complete:
         return None
+    pick = max if study.direction == StudyDirection.MAXIMIZE else min
+    trial = pick(complete, key=lambda t: float(t.value))  # type: ignore[arg-type]
     return trial.number, float(trial.value)  # type: ignore[arg-type]
 
 

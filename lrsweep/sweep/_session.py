@@ -69,6 +69,7 @@ class SweepSession:
     seed: int
     epochs: int
     extend: Extend | None = None  # hydra.sweeper.custom_search_space, bound to the sweep's config
+    verifying: bool = False  # the loop runs the verification trials (n_trials: how many), not the search
 
     def close(self) -> None:
         self.heartbeats.close()
@@ -179,6 +180,9 @@ def _search(
     if objectives > 1 and pruner_named and not isinstance(pruner, optuna.pruners.NopPruner):
         allowed = f"none for a study of {objectives} objectives (Optuna's pruners are single-objective)"
         raise ConfigError("hydra/sweeper/pruner", type(pruner).__name__, allowed)
+    if objectives > 1 and settings.verify_top:
+        allowed = f"0 in a study of {objectives} objectives (verification ranks one objective's mean over seeds)"
+        raise ConfigError("hydra.sweeper.verify_top", settings.verify_top, allowed)
     if objectives > 1:
         log.info("pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", objectives)
         pruner = optuna.pruners.NopPruner()

@@ -69,6 +69,19 @@ class SweepSettings:
             "trial's run",
         ),
     )
+    verify_top: int = field(
+        default=0,
+        metadata=_doc(
+            "0",
+            "after the search, the best this many configurations (COMPLETE, distinct) each run again with "
+            "`verify_seeds` fresh seeds, as trials of the study (user attr `lrsweep.verifies`), never pruned; the "
+            "summary, `lrsweep report` and `lrsweep export` then rank by the mean over those seeds (0: off)",
+        ),
+    )
+    verify_seeds: int = field(
+        default=3,
+        metadata=_doc("3", "fresh seeds per verified configuration: `trainer.seed` + 1000, + 1001, …"),
+    )
     timeout: float | None = field(default=None, metadata=_doc("null", "seconds after which no new trial starts"))
     max_failure_rate: float = field(
         default=0.5,
@@ -194,6 +207,10 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "an int >= 1 or auto")
         if self.repeats < 1:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
+        if not (type(self.verify_top) is int and self.verify_top >= 0):
+            raise ConfigError("hydra.sweeper.verify_top", self.verify_top, "an int >= 0 (0: no verification)")
+        if not (type(self.verify_seeds) is int and self.verify_seeds >= 2):
+            raise ConfigError("hydra.sweeper.verify_seeds", self.verify_seeds, "an int >= 2 (a mean and a spread)")
         if not 0.0 <= self.max_failure_rate <= 1.0:
             raise ConfigError("hydra.sweeper.max_failure_rate", self.max_failure_rate, "in [0.0, 1.0]")
         if self.enqueue_share is not None and not 0.0 <= self.enqueue_share <= 1.0:
