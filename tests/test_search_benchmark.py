@@ -23,7 +23,7 @@ def test_best_so_far_keeps_the_best_and_skips_failures():
 def test_every_arm_runs_and_reports(tmp_path):
     out, png = tmp_path / "search.json", tmp_path / "search.png"
     tiny = ["--trials", "2", "--epochs", "1", "--train-size", "256", "--val-size", "128", "--seeds", "0"]
-    tiny += ["--out", str(out), "--plot", str(png), "lr_find.num_steps=15"]
+    tiny += ["--out", str(out), "--plot", str(png), "lr_find.num_steps=60"]
     done = subprocess.run(
         [
             sys.executable,
@@ -34,7 +34,7 @@ def test_every_arm_runs_and_reports(tmp_path):
             str(out),
             "--plot",
             str(png),
-            "lr_find.num_steps=15",
+            "lr_find.num_steps=60",
         ],
         cwd=ROOT,
         capture_output=True,
