@@ -16,7 +16,7 @@ STUDY_BUDGET: Final = "lrsweep.n_trials"  # the largest n_trials any run of the 
 STUDY_PARENT_RUN: Final = "mlflow_parent_run_id"
 STUDY_TRACKING_URI: Final = "mlflow_tracking_uri"  # masked
 STUDY_COMPARE_WITH_TUTORIAL: Final = "compare_with_tutorial"  # set through hydra.sweeper.study_attrs
-STUDY_LR_RANGE: Final = "lrsweep.lr_range"  # the range test's record, when lr_range=auto narrowed the space
+STUDY_LR_RANGE: Final = "lrsweep.lr_range"  # the study's range test (lr_range=auto, or the controls' LR)
 STUDY_FINGERPRINT: Final = "lrsweep.fingerprint"  # what the study's trials hold fixed (lrsweep.sweep._fingerprint)
 STUDY_FORCED_JOINS: Final = "lrsweep.forced_joins"  # runs that joined with another fingerprint (resume=force)
 
@@ -31,7 +31,9 @@ TRIAL_FAIL_REASON: Final = "fail_reason"
 TRIAL_VALUES: Final = "objective_values"  # one per seed, with repeats > 1
 TRIAL_STD: Final = "objective_std"
 TRIAL_VERIFIES: Final = "lrsweep.verifies"  # a verification trial: the number of the search trial it re-runs
-TRIAL_SEED: Final = "lrsweep.seed"  # ... and the fresh seed it runs with
+TRIAL_SEED: Final = "lrsweep.seed"  # the fresh seed a verification or control trial runs with
+TRIAL_CONTROL: Final = "lrsweep.control"  # a control trial: its name (constant, schedule_free) ...
+TRIAL_CONTROL_OVERRIDES: Final = "lrsweep.control_overrides"  # ... and the overrides it runs with
 # How the trial compiled and fit its model (what `lrsweep export` needs):
 TRIAL_SCHEDULE: Final = "schedule"
 TRIAL_OPTIMIZER: Final = "optimizer"

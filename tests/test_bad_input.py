@@ -57,7 +57,10 @@ CASES = {
     ),
     # Unknown options of a config group, on a single run and in a sweep.
     "family": (("schedule=nope",), "`schedule` must be one of ['constant', 'cosine_decay',"),
-    "optimizer": (("optimizer=rmsprob",), "`optimizer` must be one of ['adam', 'sgd']. Received: optimizer='rmsprob'"),
+    "optimizer": (
+        ("optimizer=rmsprob",),
+        "`optimizer` must be one of ['adam', 'schedule_free_adamw', 'sgd']. Received: optimizer='rmsprob'",
+    ),
     "sweep": (("-m", "+sweep=nope"), "`sweep` must be one of ['all_families', 'constant',"),
     "sampler": ((*SWEEP, "hydra/sweeper/sampler=tpee"), "`hydra/sweeper/sampler` must be one of ['cmaes', 'gp',"),
     "pruner": ((*SWEEP, "hydra/sweeper/pruner=nope"), "`hydra/sweeper/pruner` must be one of ['hyperband', 'median',"),

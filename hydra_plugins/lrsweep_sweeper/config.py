@@ -188,6 +188,7 @@ class LRSweepSweeperConf:
     repeats: int = _DEFAULTS.repeats
     verify_top: int = _DEFAULTS.verify_top
     verify_seeds: int = _DEFAULTS.verify_seeds
+    controls: list[str] = field(default_factory=lambda: list(_DEFAULTS.controls))
     timeout: float | None = _DEFAULTS.timeout
     max_failure_rate: float = _DEFAULTS.max_failure_rate
     params: dict[str, Any] = field(default_factory=dict)

@@ -8,6 +8,7 @@ from lrsweep.config._schema import (
     LRSweepConfig,
     MLflowTrackingConfig,
     NoTrackingConfig,
+    ScheduleFreeAdamWConfig,
     SGDConfig,
     TrainerConfig,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "MLflowTrackingConfig",
     "NoTrackingConfig",
     "SGDConfig",
+    "ScheduleFreeAdamWConfig",
     "TrainerConfig",
     "register_configs",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "NoTrackingConfig",
     "OptunaTrialConfig",
     "SGDConfig",
+    "ScheduleFreeAdamWConfig",
     "TrainerConfig",
 ]
 
@@ -117,6 +118,20 @@ class AdamConfig:
     beta_2: float = MISSING
     epsilon: float = MISSING
     amsgrad: bool = MISSING
+
+
+@dataclass
+class ScheduleFreeAdamWConfig:
+    """``keras.optimizers.ScheduleFreeAdamW`` (Defazio et al., 2024): no schedule needed; lrsweep's verification
+    runs it as a control."""
+
+    _target_: str = "keras.optimizers.ScheduleFreeAdamW"
+    name: str = "schedule_free_adamw"
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    warmup_steps: int = 0
+    weight_decay: float | None = None
 
 
 @dataclass

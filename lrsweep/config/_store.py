@@ -20,13 +20,14 @@ from lrsweep.config._schema import (
     LRSweepConfig,
     MLflowTrackingConfig,
     NoTrackingConfig,
+    ScheduleFreeAdamWConfig,
     SGDConfig,
     TrainerConfig,
 )
 from lrsweep.schedules import FAMILIES
 
 _GROUPS: dict[str, dict[str, type]] = {
-    "optimizer": {"sgd": SGDConfig, "adam": AdamConfig},
+    "optimizer": {"sgd": SGDConfig, "adam": AdamConfig, "schedule_free_adamw": ScheduleFreeAdamWConfig},
     "data": {
         "fashion_mnist": FashionMNISTConfig,
         "arrays": ArraysConfig,

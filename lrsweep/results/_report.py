@@ -235,7 +235,7 @@ def _dots(axes: Any, labels: list[str], rows: dict[str, np.ndarray], title: str,
 
 def verified_figure(verified: pd.DataFrame) -> Any:
     """Each verified configuration's mean over its fresh seeds with ± one standard deviation, beside the value the
-    search drew for it; one panel per study and metric, best first."""
+    search drew for it, then the controls over the same seeds; one panel per study and metric, best first."""
     groups = list(verified.groupby(["study", "metric"], sort=False))
     figure = _figure(8, sum(0.45 * len(g) + 1.4 for _, g in groups) + 0.4)
     grid = figure.subplots(len(groups), 1, squeeze=False, height_ratios=[len(g) + 3 for _, g in groups])
@@ -244,7 +244,7 @@ def verified_figure(verified: pd.DataFrame) -> Any:
         axes.errorbar(group["mean"], y, xerr=group["std"], fmt="o", color="tab:blue", capsize=3,
                       label="mean ± std over fresh seeds")  # fmt: skip
         axes.scatter(group["search_value"], y, marker="x", color="tab:orange", label="the search's draw", zorder=3)
-        labels = [f"#{row.number} {row.family}" + ("" if row.tied else " (worse)") for row in group.itertuples()]
+        labels = [_verified_label(row) for row in group.itertuples()]
         axes.set_yticks(y, labels)
         axes.set_ylim(len(group) - 0.5, -0.5)
         axes.set_xlabel(metric)
@@ -252,3 +252,11 @@ def verified_figure(verified: pd.DataFrame) -> Any:
         axes.grid(axis="x", alpha=0.3)
         axes.legend(fontsize=7, loc="best")
     return figure
+
+
+def _verified_label(row: Any) -> str:
+    """``#7 one_cycle``, or a control's name; marked where the test separates it from the best (a verified
+    configuration below it is worse; a control may be better)."""
+    if pd.isna(row.number):
+        return row.family + ("" if row.tied else " (differs from the best)")
+    return f"#{int(row.number)} {row.family}" + ("" if row.tied else " (worse)")

@@ -62,6 +62,8 @@ def _label(trial: Any) -> str:
         return str(label)
     if keys.TRIAL_VERIFIES in trial.user_attrs:
         return "verification"
+    if keys.TRIAL_CONTROL in trial.user_attrs:
+        return f"control: {trial.user_attrs[keys.TRIAL_CONTROL]}"
     return "enqueued" if "fixed_params" in trial.system_attrs else "sampled"
 
 

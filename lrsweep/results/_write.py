@@ -29,7 +29,7 @@ from lrsweep.results._trials import load_study, objectives_of, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
 from lrsweep.sweep._fingerprint import describe
-from lrsweep.sweep._verify import verdict_lines, verdicts
+from lrsweep.sweep._verify import TIE_LEVEL, controls_of, verdict_lines, verdicts
 
 __all__ = ["Report", "write_report"]
 
@@ -87,7 +87,7 @@ def write_report(study_names: Sequence[str], storage: str | None, out: str | Pat
     trials = trials_frame(study_names, storage)
     if trials.label.isin(TUTORIAL_VAL_ACCURACY).any():
         trials = with_tutorial(trials)
-    search = trials[trials.label != "verification"]  # a fresh seed of a top configuration is no search result
+    search = trials[~trials.label.str.startswith(("verification", "control: "))]  # not search results: the verdict's
     families = family_summary(search)  # each study ranked by its own direction
     report = Report(trials, families)
     tutorial = None
@@ -154,7 +154,8 @@ def _verified(report: Report, studies: dict[str, Any], out: Path) -> None:
     for name, study in studies.items():
         found = verdicts(study) if len(study.directions) == 1 else []
         metric = objectives_of(study)[0]
-        lines = verdict_lines(found, metric)
+        controls = controls_of(study, found[0]) if found else []
+        lines = verdict_lines(found, metric, controls, study.directions[0].name == "MAXIMIZE")
         report.notes += ["", f"Study '{name}' {lines[0]}", *lines[1:]] if lines else []
         rows += [
             {
@@ -171,6 +172,11 @@ def _verified(report: Report, studies: dict[str, Any], out: Path) -> None:
             }
             for v in found
         ]
+        rows += [
+            {"study": name, "number": None, "family": f"control: {c.name}", "metric": metric, "mean": c.mean,
+             "std": c.std, "seeds": len(c.values), "p_value": c.p_value, "tied": c.p_value >= TIE_LEVEL}
+            for c in controls
+        ]  # fmt: skip
     if not rows:
         return
     report.verified = pd.DataFrame(rows)

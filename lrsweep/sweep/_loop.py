@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from optuna.trial import Trial, TrialState
@@ -19,13 +20,15 @@ from lrsweep.sweep._heartbeat import fail_stale_trials
 from lrsweep.sweep._outcome import Outcome, counts
 from lrsweep.sweep._overrides import TrialTarget, trial_overrides
 from lrsweep.sweep._sample import sample, to_override
+from lrsweep.sweep._verify import control_fixed
 
 if TYPE_CHECKING:
+    from lrsweep.sweep._lr_range import RangeTestRunner
     from lrsweep.sweep._progress import SweepProgress
     from lrsweep.sweep._session import SweepSession
     from lrsweep.sweep._slots import Slots
 
-__all__ = ["SweepStopped", "run_loop"]
+__all__ = ["SweepStopped", "run_loop", "run_verification"]
 
 log = logging.getLogger("lrsweep.sweep")
 
@@ -134,25 +137,31 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     """Sample a trial, record what it runs and open its MLflow run; its jobs' overrides (one per repeat)."""
     from lrsweep.training import setup_record
 
-    values = session.retry(
-        lambda: sample(trial, session.space, session.total_steps, session.segments, session.epochs), "sampling a trial"
-    )
-    extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
-    if extend is not None:
-        values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
-    sampled = [to_override(k, v) for k, v in values.items()]
-    seed, repeats = trial.user_attrs.get(keys.TRIAL_SEED), session.settings.repeats
-    if seed is not None:  # a verification trial: the configuration it re-runs, with its one fresh seed
+    attrs = trial.user_attrs
+    fixed, repeats = session.fixed, session.settings.repeats
+    if keys.TRIAL_CONTROL in attrs:  # a control: its own schedule (and optimizer), none of the space's parameters
+        fixed = control_fixed(fixed, attrs[keys.TRIAL_CONTROL_OVERRIDES])
+        sampled = list(attrs[keys.TRIAL_CONTROL_OVERRIDES])
+    else:
+        values = session.retry(
+            lambda: sample(trial, session.space, session.total_steps, session.segments, session.epochs),
+            "sampling a trial",
+        )
+        extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
+        if extend is not None:
+            values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
+        sampled = [to_override(k, v) for k, v in values.items()]
+    if (seed := attrs.get(keys.TRIAL_SEED)) is not None:  # verification or control: its one fresh seed
         sampled, repeats = [*sampled, f"trainer.seed={int(seed)}"], 1
-    job_config = session.compose([*session.fixed, *sampled])
-    attrs = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}
-    run_id = session.records.start(trial, attrs)
+    job_config = session.compose([*fixed, *sampled])
+    record = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}
+    run_id = session.records.start(trial, record)
     runs = session.runs
     target = TrialTarget(
         session.study.study_name, session.storage, trial.number, run_id, runs.parent_run_id if runs else None
     )
-    jobs = trial_overrides(session.fixed, sampled, target, repeats=repeats, seed=session.seed)
-    progress.trial_started(trial.number, str(attrs[keys.TRIAL_FAMILY]))
+    jobs = trial_overrides(fixed, sampled, target, repeats=repeats, seed=session.seed)
+    progress.trial_started(trial.number, str(record[keys.TRIAL_FAMILY]))
     return run_id, jobs
 
 
@@ -166,3 +175,61 @@ def _finish(
     ran = len(outcomes[0].record.get(keys.TRIAL_EPOCH_SECONDS) or []) if outcomes else None
     progress.trial_finished(trial.number, state.name, values, label, ran)
     return state
+
+
+def run_verification(session: SweepSession, slots: Slots, range_test: RangeTestRunner) -> None:
+    """Once the search is done, its best configurations and the controls run with fresh seeds
+    (:mod:`lrsweep.sweep._verify`), as the study's verification trials, shared by every worker that gets here."""
+    from lrsweep.sweep._verify import enqueue_controls, enqueue_verification, verification_seeds
+
+    study, settings = session.study, session.settings
+    if session.retry(lambda: counts(study)[0], "counting trials") < session.n_trials:
+        log.info("no verification: the search stopped before its %d trials", session.n_trials)
+        return
+    seeds = verification_seeds(session.seed, settings.verify_seeds)
+    with session.lock:
+        planned = session.retry(lambda: enqueue_verification(study, settings.verify_top, seeds), "enqueuing trials")
+        controls = _controls(session, range_test) if planned else {}
+        planned += session.retry(lambda: enqueue_controls(study, controls, seeds), "enqueuing controls")
+    if not planned:
+        return
+    log.info(
+        "verifying the best %d configuration(s)%s with %d fresh seeds each (trainer.seed %s): %d trials, never pruned",
+        settings.verify_top, f" and the controls ({', '.join(controls)})" if controls else "", len(seeds),
+        ", ".join(map(str, seeds)), planned,
+    )  # fmt: skip
+    verifying = replace(session, n_trials=planned, verifying=True)
+    from lrsweep.sweep._progress import SweepProgress
+
+    progress = SweepProgress(study.study_name, planned, counts(study, verifying=True)[0], session.epochs)
+    with progress:
+        run_loop(verifying, slots, progress)
+
+
+def _controls(session: SweepSession, range_test: RangeTestRunner) -> dict[str, list[str]]:
+    """Each control's overrides, at the LR range test's minimum/10 (the study's test, run now if it has none);
+    one line for each control that does not apply (call under the study's lock)."""
+    from lrsweep._plain import plain
+    from lrsweep.sweep._lr_range import study_range
+    from lrsweep.sweep._verify import control_overrides
+
+    if not session.settings.controls:
+        return {}
+    record = study_range(session.study, session.runs, range_test)
+    if "minimum_tenth" not in record:
+        log.info("no controls: the LR range test gave no usable range (%s)", record.get("error"))
+        return {}
+    optimizer = plain(session.compose(session.fixed).optimizer)
+    controls = {}
+    for name in session.settings.controls:
+        overrides, why = control_overrides(name, float(record["minimum_tenth"]), optimizer)
+        if overrides is not None:
+            try:  # composed once here: a control that cannot run is a line, not a failed sweep
+                session.compose([*control_fixed(session.fixed, overrides), *overrides])
+            except Exception as error:
+                overrides, why = None, f"no {name} control: {str(error).splitlines()[0]}"
+        if overrides is None:
+            log.info("%s", why)
+        else:
+            controls[name] = overrides
+    return controls

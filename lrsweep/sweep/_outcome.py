@@ -109,11 +109,11 @@ def _attrs_of(outcomes: Sequence[Outcome]) -> tuple[TrialState, Values | None, s
 
 def counts(study: Study, verifying: bool = False) -> tuple[int, int]:
     """(COMPLETE + PRUNED trials, RUNNING trials) of the study's search (or, ``verifying``, of its verification
-    trials), read from its storage now."""
+    and control trials), read from its storage now."""
     trials = [
         t
         for t in study.get_trials(deepcopy=False, states=(*_DONE, TrialState.RUNNING))
-        if (keys.TRIAL_VERIFIES in t.user_attrs) == verifying
+        if (keys.TRIAL_SEED in t.user_attrs) == verifying  # verification and control trials carry their seed
     ]
     running = sum(t.state == TrialState.RUNNING for t in trials)
     return len(trials) - running, running
@@ -127,7 +127,7 @@ def best(study: Study) -> tuple[int, float] | None:
     complete = [
         t
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None and keys.TRIAL_VERIFIES not in t.user_attrs
+        if t.value is not None and keys.TRIAL_SEED not in t.user_attrs
     ]
     if not complete:
         return None

@@ -82,6 +82,16 @@ class SweepSettings:
         default=3,
         metadata=_doc("3", "fresh seeds per verified configuration: `trainer.seed` + 1000, + 1001, …"),
     )
+    controls: list[str] = field(
+        default_factory=lambda: ["constant", "schedule_free"],
+        metadata=_doc(
+            "`[constant, schedule_free]`",
+            "with `verify_top`, the controls that run with the same fresh seeds, so the verdict says whether a "
+            "schedule is needed at all: `constant`, a constant LR at the LR range test's minimum/10 (the study's "
+            "test, run now if the sweep had none); `schedule_free`, `keras.optimizers.ScheduleFreeAdamW` at that LR "
+            "where the optimizer is Adam-like (Keras has no schedule-free SGD: skipped, with a line); `[]`: none",
+        ),
+    )
     timeout: float | None = field(default=None, metadata=_doc("null", "seconds after which no new trial starts"))
     max_failure_rate: float = field(
         default=0.5,
@@ -198,6 +208,8 @@ class SweepSettings:
         values["conditional"] = {k: v if isinstance(v, str) else flatten(v) for k, v in conditional.items()}
         values["enqueue"] = list(values.get("enqueue") or [])
         values["study_attrs"] = dict(values.get("study_attrs") or {})
+        if "controls" in values:
+            values["controls"] = list(values["controls"] or [])
         return cls(**values)
 
     def _check_budget(self) -> None:
@@ -209,6 +221,9 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not (type(self.verify_top) is int and self.verify_top >= 0):
             raise ConfigError("hydra.sweeper.verify_top", self.verify_top, "an int >= 0 (0: no verification)")
+        unknown = [c for c in self.controls if c not in CONTROLS]
+        if unknown:
+            raise ConfigError("hydra.sweeper.controls", unknown[0], f"a list of {list(CONTROLS)} (or [])")
         if not (type(self.verify_seeds) is int and self.verify_seeds >= 2):
             raise ConfigError("hydra.sweeper.verify_seeds", self.verify_seeds, "an int >= 2 (a mean and a spread)")
         if not 0.0 <= self.max_failure_rate <= 1.0:
@@ -262,6 +277,7 @@ class SweepSettings:
 
 _FIELDS = {f.name for f in dataclasses.fields(SweepSettings)}
 _DIRECTIONS = ("maximize", "minimize")
+CONTROLS = ("constant", "schedule_free")
 DEFAULTS = SweepSettings()
 """Every sweeper default."""
 

@@ -18,7 +18,7 @@ import logging
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._derive import derive_branches
 from lrsweep.sweep._devices import Accelerator, keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._fingerprint import fingerprint
-from lrsweep.sweep._loop import SweepStopped, run_loop
+from lrsweep.sweep._loop import SweepStopped, run_loop, run_verification
 from lrsweep.sweep._outcome import best, counts, front
 from lrsweep.sweep._overrides import fixed_overrides
 from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
@@ -43,7 +43,7 @@ from lrsweep.sweep._session import SearchPlan, SweepSession, open_session, plan_
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._space import SearchSpace, parse_space
 from lrsweep.sweep._study import check_storage
-from lrsweep.sweep._verify import verdict_lines, verdicts
+from lrsweep.sweep._verify import controls_of, verdict_lines, verdicts
 from lrsweep.training import DryRun, dry_run, validate
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class OptunaSweep:
             with progress:
                 run_loop(session, slots, progress)
             if settings.verify_top:
-                _verify(session, slots)
+                run_verification(session, slots, range_test or self._range_test(job_config))
             status = "FINISHED"
         except KeyboardInterrupt:
             status = "KILLED"
@@ -191,6 +191,10 @@ class OptunaSweep:
                     {"trial": v.number, "mean": v.mean, "std": v.std, "values": list(v.values), "tied": v.tied}
                     for v in verified
                 ]
+                results["controls"] = [
+                    {"control": c.name, "mean": c.mean, "std": c.std, "values": list(c.values), "p_value": c.p_value}
+                    for c in controls_of(study, verified[0])
+                ]
         folder = Path(str(self.config.hydra.sweep.dir))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "optimization_results.yaml").write_text(yaml.safe_dump(results, sort_keys=False))
@@ -215,7 +219,7 @@ class OptunaSweep:
                 )
                 settings = {f"lr_find.{key}": str(value) for key, value in job_config.lr_find.items()}
                 run_id = log_range_test(test, tracker, settings)
-            log.info("lr_range=auto, range test: %s", test.summary())
+            log.info("range test: %s", test.summary())
             return {**test.record(), "run_id": run_id}
 
         return run
@@ -280,7 +284,10 @@ class OptunaSweep:
             trial = study.trials[top[0]]
             lines.append(f"best trial #{trial.number}: {names[0]} = {top[1]:.4f}")
             lines += [f"  {override}" for override in trial.user_attrs.get(keys.TRIAL_OVERRIDES, [])]
-            lines += verdict_lines(verdicts(study), names[0])
+            verified = verdicts(study)
+            maximize = study.direction.name == "MAXIMIZE"
+            controls = controls_of(study, verified[0] if verified else None)
+            lines += verdict_lines(verified, names[0], controls, maximize)
         lines.append(f"optuna-dashboard {mask(session.storage)}")
         if runs is not None:
             from lrsweep.tracking import ui_lines
@@ -309,27 +316,3 @@ def _close_parent(session: SweepSession, status: str) -> None:
             session.runs.finish(status)
     except Exception as error:  # the storage or MLflow is gone: the trials are what matters
         log.warning("could not close the study's MLflow run: %s", error)
-
-
-def _verify(session: SweepSession, slots: Any) -> None:
-    """Once the search is done, its best configurations run again with fresh seeds (:mod:`lrsweep.sweep._verify`),
-    as the study's verification trials, shared by every worker that gets here."""
-    from lrsweep.sweep._verify import enqueue_verification, verification_seeds
-
-    study, settings = session.study, session.settings
-    if session.retry(lambda: counts(study)[0], "counting trials") < session.n_trials:
-        log.info("no verification: the search stopped before its %d trials", session.n_trials)
-        return
-    seeds = verification_seeds(session.seed, settings.verify_seeds)
-    with session.lock:
-        planned = session.retry(lambda: enqueue_verification(study, settings.verify_top, seeds), "enqueuing trials")
-    if not planned:
-        return
-    log.info(
-        "verifying the best %d configuration(s) with %d fresh seeds each (trainer.seed %s): %d trials, never pruned",
-        planned // len(seeds), len(seeds), ", ".join(map(str, seeds)), planned,
-    )  # fmt: skip
-    verifying = replace(session, n_trials=planned, verifying=True)
-    progress = SweepProgress(study.study_name, planned, counts(study, verifying=True)[0], session.epochs)
-    with progress:
-        run_loop(verifying, slots, progress)

@@ -12,12 +12,18 @@ the study's run like any trial. The search's own counts leave them out.
 The verdict: each configuration's mean and standard deviation over its fresh seeds (its search value is not in
 the mean: it is the biased draw), ranked by the study's direction; a configuration whose fresh values a two-sided
 Welch's t-test cannot tell from the best's at the 5 % level (p ≥ 0.05) is *tied* with it.
+
+Controls run with the same seeds, so the verdict also says whether a schedule is needed at all: ``constant``, a
+constant LR at the study's LR range test's minimum/10, and ``schedule_free``, Keras' ``ScheduleFreeAdamW`` at that
+LR (Defazio et al., 2024), where the study's optimizer is Adam-like. They are trials of the study too (user attrs
+``lrsweep.control`` and the overrides they run, ``lrsweep.control_overrides``), with no parameters of the space.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +38,12 @@ if TYPE_CHECKING:
 __all__ = [
     "SEED_OFFSET",
     "TIE_LEVEL",
+    "Control",
     "Verdict",
+    "control_fixed",
+    "control_overrides",
+    "controls_of",
+    "enqueue_controls",
     "enqueue_verification",
     "verdict_lines",
     "verdicts",
@@ -76,7 +87,7 @@ def verification_seeds(seed: int, count: int) -> list[int]:
 
 
 def _search_trials(study: Study) -> list[FrozenTrial]:
-    return [t for t in study.get_trials(deepcopy=False) if keys.TRIAL_VERIFIES not in t.user_attrs]
+    return [t for t in study.get_trials(deepcopy=False) if keys.TRIAL_SEED not in t.user_attrs]
 
 
 def _top(study: Study, top: int) -> list[FrozenTrial]:
@@ -113,13 +124,90 @@ def enqueue_verification(study: Study, top: int, seeds: Sequence[int]) -> int:
     return len(chosen) * len(seeds)
 
 
+_ADAM_LIKE = ("Adam", "AdamW", "Adamax", "Nadam", "Lamb", "ScheduleFreeAdamW")
+_SCHEDULE_FREE_KEEPS = ("beta_1", "beta_2", "epsilon", "weight_decay")  # the study's Adam's, where it has them
+
+
+def control_overrides(name: str, learning_rate: float, optimizer: Mapping[str, Any]) -> tuple[list[str] | None, str]:
+    """A control's overrides (on the job's config without its schedule and optimizer overrides), or ``None`` and
+    why it does not apply to this study."""
+    constant = ["schedule=constant", f"schedule.initial_learning_rate={learning_rate!r}"]
+    if name == "constant":
+        return constant, ""
+    target = str(optimizer.get("_target_", ""))
+    if target.rsplit(".", 1)[-1] not in _ADAM_LIKE:
+        return None, (
+            f"no schedule_free control: Keras' schedule-free optimizer is ScheduleFreeAdamW, and the study's "
+            f"optimizer {target} is not Adam-like"
+        )
+    kept = [f"optimizer.{key}={optimizer[key]!r}" for key in _SCHEDULE_FREE_KEEPS if optimizer.get(key) is not None]
+    return [*constant, "optimizer=schedule_free_adamw", *kept], ""
+
+
+def control_fixed(fixed: Sequence[str], overrides: Sequence[str]) -> list[str]:
+    """The sweep's fixed overrides for a control's job: without those of the groups the control sets (its schedule,
+    and its optimizer where it has one)."""
+    groups = {o.partition("=")[0].partition(".")[0] for o in overrides}
+    return [o for o in fixed if o.lstrip("+~").partition("=")[0].partition(".")[0] not in groups]
+
+
+def enqueue_controls(study: Study, controls: Mapping[str, list[str]], seeds: Sequence[int]) -> int:
+    """Enqueue each missing (control, seed) (call under the study's lock); how many control trials there are."""
+    existing = {
+        (t.user_attrs[keys.TRIAL_CONTROL], t.user_attrs.get(keys.TRIAL_SEED))
+        for t in study.get_trials(deepcopy=False)
+        if keys.TRIAL_CONTROL in t.user_attrs and t.state != TrialState.FAIL
+    }
+    for name, overrides in controls.items():
+        for seed in seeds:
+            if (name, seed) not in existing:
+                attrs = {keys.TRIAL_CONTROL: name, keys.TRIAL_SEED: seed, keys.TRIAL_CONTROL_OVERRIDES: overrides}
+                study.enqueue_trial({}, user_attrs=attrs)
+    return len(controls) * len(seeds)
+
+
+@dataclass(frozen=True)
+class Control:
+    """A control's values over the verification seeds, against the verified best."""
+
+    name: str
+    overrides: tuple[str, ...]
+    values: tuple[float, ...]
+    p_value: float  # Welch's two-sided test against the verified best
+
+    @property
+    def mean(self) -> float:
+        return sum(self.values) / len(self.values)
+
+    @property
+    def std(self) -> float:
+        return Verdict(0, "", math.nan, self.values, None).std
+
+
+def controls_of(study: Study, best: Verdict | None) -> list[Control]:
+    """The study's controls that completed a seed, in the order they were enqueued."""
+    runs: dict[str, tuple[list[str], list[float]]] = {}
+    for trial in study.get_trials(deepcopy=False):
+        name = trial.user_attrs.get(keys.TRIAL_CONTROL)
+        if name is not None and trial.state == TrialState.COMPLETE and trial.value is not None:
+            overrides = list(trial.user_attrs.get(keys.TRIAL_CONTROL_OVERRIDES, []))
+            runs.setdefault(str(name), (overrides, []))[1].append(float(trial.value))
+    best_values = list(best.values) if best is not None else []
+    return [
+        Control(name, tuple(overrides), tuple(values), _welch(values, best_values))
+        for name, (overrides, values) in runs.items()
+    ]
+
+
 def _welch(a: Sequence[float], b: Sequence[float]) -> float:
     """The two-sided p-value of Welch's t-test between two samples (1.0 where it is undefined: equal constants)."""
     from scipy import stats
 
     if len(a) < 2 or len(b) < 2:
         return 1.0
-    result = stats.ttest_ind(a, b, equal_var=False)
+    with warnings.catch_warnings():  # equal constant samples: scipy warns and gives NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = stats.ttest_ind(a, b, equal_var=False)
     p = float(result.pvalue)
     return 1.0 if math.isnan(p) else p
 
@@ -156,8 +244,11 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-def verdict_lines(found: Sequence[Verdict], metric: str) -> list[str]:
-    """The verdict as a person reads it: one line per configuration, then which are tied with the best."""
+def verdict_lines(
+    found: Sequence[Verdict], metric: str, controls: Sequence[Control] = (), maximize: bool = True
+) -> list[str]:
+    """The verdict as a person reads it: one line per configuration, which are tied with the best, and where the
+    best stands against each control (its margin, and the test)."""
     if not found:
         return []
     seeds = max(len(v.values) for v in found)
@@ -174,4 +265,13 @@ def verdict_lines(found: Sequence[Verdict], metric: str) -> list[str]:
     lines.append(
         f"  the best cannot be told apart from {', '.join(tied)} ({rule})" if tied else f"  the best stands ({rule})"
     )
+    best, sign = found[0], 1.0 if maximize else -1.0
+    for control in controls:
+        learning_rate = next((o.partition("=")[2] for o in control.overrides if "initial_learning_rate" in o), "?")
+        stands = "tied with the best" if control.p_value >= TIE_LEVEL else "the best differs"
+        lines.append(
+            f"  control {control.name} (constant LR {float(learning_rate):.3g}): {control.mean:.4f} ± {control.std:.4f}"
+            f" · the verified best leads by {sign * (best.mean - control.mean):+.4f} (p = {control.p_value:.2f}: "
+            f"{stands})"
+        )
     return lines

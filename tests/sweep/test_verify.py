@@ -13,7 +13,14 @@ from optuna.distributions import FloatDistribution
 from lrsweep._errors import ConfigError
 from lrsweep.results import export_trial, write_report
 from lrsweep.sweep._settings import SweepSettings
-from lrsweep.sweep._verify import enqueue_verification, verdicts, verification_seeds
+from lrsweep.sweep._verify import (
+    control_fixed,
+    control_overrides,
+    controls_of,
+    enqueue_verification,
+    verdicts,
+    verification_seeds,
+)
 from tests.sweep.test_sweeper import child_runs, lrsweep, study
 
 LR = FloatDistribution(1e-4, 1.0, log=True)
@@ -70,24 +77,46 @@ def test_the_verdict_ranks_by_the_fresh_mean_and_ties_what_a_t_test_cannot_separ
     assert found_verdicts[1].tied and not found_verdicts[2].tied and found_verdicts[2].p_value < 0.001
 
 
+def test_the_controls_run_a_constant_lr_and_schedule_free_adamw_where_the_optimizer_is_adam_like():
+    adam = {"_target_": "keras.optimizers.Adam", "name": "adam", "beta_1": 0.8, "epsilon": 1e-7, "amsgrad": False}
+    assert control_overrides("constant", 0.003, adam) == (
+        ["schedule=constant", "schedule.initial_learning_rate=0.003"], ""
+    )  # fmt: skip
+    free, _ = control_overrides("schedule_free", 0.003, adam)
+    assert free == [
+        "schedule=constant", "schedule.initial_learning_rate=0.003", "optimizer=schedule_free_adamw",
+        "optimizer.beta_1=0.8", "optimizer.epsilon=1e-07",
+    ]  # fmt: skip
+    none, why = control_overrides("schedule_free", 0.003, {"_target_": "keras.optimizers.SGD", "momentum": 0.9})
+    assert none is None and "keras.optimizers.SGD is not Adam-like" in why
+    fixed = ["+sweep=cosine_decay", "schedule.alpha=0.1", "optimizer=adam", "optimizer.beta_1=0.8", "trainer.epochs=2"]
+    assert control_fixed(fixed, free) == ["+sweep=cosine_decay", "trainer.epochs=2"]
+    assert control_fixed(fixed, control_overrides("constant", 0.003, adam)[0]) == [
+        "+sweep=cosine_decay", "optimizer=adam", "optimizer.beta_1=0.8", "trainer.epochs=2"
+    ]  # fmt: skip
+
+
 def test_verification_settings_are_checked():
     with pytest.raises(ConfigError, match="verify_seeds"):
         SweepSettings(verify_top=2, verify_seeds=1)
     with pytest.raises(ConfigError, match="verify_top"):
         SweepSettings(verify_top=-1)
+    with pytest.raises(ConfigError, match="controls"):
+        SweepSettings(verify_top=1, controls=["cosine"])
 
 
 @pytest.mark.slow
 def test_a_sweep_verifies_its_top_configurations_resumes_and_exports_the_verified_best(tmp_path):
     args = (
         "+sweep=constant", "hydra.sweeper.n_trials=3", "hydra.sweeper.verify_top=2", "hydra.sweeper.verify_seeds=2",
-        "trainer.epochs=2", "hydra/sweeper/pruner=median",
+        "trainer.epochs=2", "hydra/sweeper/pruner=median", "optimizer=adam",
     )  # fmt: skip
     done = lrsweep(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     found = study(tmp_path, "constant")
     checks = [t for t in found.trials if "lrsweep.verifies" in t.user_attrs]
-    assert len(found.trials) == 3 + 4 and len(checks) == 4
+    controls = [t for t in found.trials if "lrsweep.control" in t.user_attrs]
+    assert len(found.trials) == 3 + 4 + 4 and len(checks) == 4 and len(controls) == 4
     assert sorted(t.user_attrs["lrsweep.seed"] for t in checks) == [1000, 1000, 1001, 1001]
     assert all(t.state == optuna.trial.TrialState.COMPLETE and not t.intermediate_values for t in checks)  # no pruning
     for check in checks:
@@ -96,20 +125,30 @@ def test_a_sweep_verifies_its_top_configurations_resumes_and_exports_the_verifie
             check.params == searched.params
             and f"trainer.seed={check.user_attrs['lrsweep.seed']}" in (check.user_attrs["overrides"])
         )
-    assert len(child_runs(tmp_path, "constant")) == 7  # tracked under the study's run like any trial
+    minimum_tenth = found.user_attrs["lrsweep.lr_range"]["minimum_tenth"]  # the range test, run for the controls
+    for control in controls:
+        assert control.state == optuna.trial.TrialState.COMPLETE and control.params == {}
+        assert f"schedule.initial_learning_rate={minimum_tenth!r}" in control.user_attrs["overrides"]
+    optimizers = {t.user_attrs["lrsweep.control"]: t.user_attrs["optimizer"]["_target_"] for t in controls}
+    assert optimizers == {"constant": "keras.optimizers.Adam", "schedule_free": "keras.optimizers.ScheduleFreeAdamW"}
+    assert len(child_runs(tmp_path, "constant")) == 11  # tracked under the study's run like any trial
     assert "verified over 2 fresh seeds" in done.stdout
+    assert "control schedule_free (constant LR" in done.stdout
+    assert [c.name for c in controls_of(found, verdicts(found)[0])] == ["constant", "schedule_free"]
     (results,) = tmp_path.glob("multirun/*/*/optimization_results.yaml")
     verified = yaml.safe_load(results.read_text())["verified"]
     assert [v["trial"] for v in verified] == [v.number for v in verdicts(found)]
 
     again = lrsweep(*args, cwd=tmp_path)  # a resume: search and verification are done, nothing runs
     assert again.returncode == 0, again.stderr[-3000:]
-    assert len(study(tmp_path, "constant").trials) == 7
+    assert len(study(tmp_path, "constant").trials) == 11
 
     winner = verdicts(found)[0]
     exported = export_trial("constant", f"sqlite:///{tmp_path / 'lrsweep.db'}", tmp_path / "export")
     assert exported.trial_number == winner.number and exported.rule.startswith("the verified best")
     report = write_report(["constant"], f"sqlite:///{tmp_path / 'lrsweep.db'}", tmp_path / "report")
-    assert report.verified is not None and list(report.verified.number) == [v.number for v in verdicts(found)]
+    assert report.verified is not None
+    assert list(report.verified.number.dropna()) == [v.number for v in verdicts(found)]
+    assert list(report.verified.family[-2:]) == ["control: constant", "control: schedule_free"]
     assert report.families.trials.sum() == 3  # the search's trials; the fresh seeds are the verdict's
-    assert set(report.trials.label) >= {"verification"} and "verified" in report.figures
+    assert set(report.trials.label) >= {"verification", "control: constant"} and "verified" in report.figures
