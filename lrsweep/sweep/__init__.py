@@ -51,7 +51,8 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     names = objective_names(config.trainer)
     monitor = next((name for name in names if name not in MEASURED), "loss")
     prunable = len(trial.study.directions) == 1 and names[0] == monitor
-    prunable = prunable and keys.TRIAL_SEED not in trial.user_attrs  # a verification or control trial runs to its end
+    marks = retry(lambda: trial.user_attrs, "reading a trial")
+    prunable = prunable and keys.TRIAL_SEED not in marks  # a verification or control trial runs to its end
     return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable)
 
 

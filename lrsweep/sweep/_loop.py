@@ -137,7 +137,7 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     """Sample a trial, record what it runs and open its MLflow run; its jobs' overrides (one per repeat)."""
     from lrsweep.training import setup_record
 
-    attrs = trial.user_attrs
+    attrs = session.retry(lambda: trial.user_attrs, "reading a trial")  # a verification's or control's marks
     fixed, repeats = session.fixed, session.settings.repeats
     if keys.TRIAL_CONTROL in attrs:  # a control: its own schedule (and optimizer), none of the space's parameters
         fixed = control_fixed(fixed, attrs[keys.TRIAL_CONTROL_OVERRIDES])
