@@ -82,7 +82,7 @@ class TrialPrunedError(LRSweepError):
         self.epoch = epoch
         self.value = value
         self.epochs_completed = epoch + 1
-        super().__init__(f"pruned after epoch {epoch} (objective {value:.4f})")
+        super().__init__(f"pruned after epoch {epoch + 1} (objective {value:.4f})")  # counted from 1
 
 
 class StorageError(LRSweepError):

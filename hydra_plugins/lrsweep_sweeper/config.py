@@ -186,6 +186,7 @@ class LRSweepSweeperConf:
     n_trials: int = _DEFAULTS.n_trials
     n_jobs: Any = _DEFAULTS.n_jobs  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
     repeats: int = _DEFAULTS.repeats
+    prune_from: str = _DEFAULTS.prune_from
     verify_top: int = _DEFAULTS.verify_top
     verify_seeds: int = _DEFAULTS.verify_seeds
     controls: list[str] = field(default_factory=lambda: list(_DEFAULTS.controls))

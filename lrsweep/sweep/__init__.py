@@ -53,7 +53,15 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     prunable = len(trial.study.directions) == 1 and names[0] == monitor
     marks = retry(lambda: trial.user_attrs, "reading a trial")
     prunable = prunable and keys.TRIAL_SEED not in marks  # a verification or control trial runs to its end
-    return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable)
+    judge_from = None
+    if sweeper.get("prune_from", "start") == "peak":  # not judged before its LR has peaked
+        from functools import partial
+
+        from lrsweep._plain import plain
+        from lrsweep.sweep._pruning import after_the_peak
+
+        judge_from = partial(after_the_peak, plain(config.schedule))
+    return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable, judge_from=judge_from)
 
 
 def study_storage(url: str | None = None, field: str = "--storage") -> BaseStorage:

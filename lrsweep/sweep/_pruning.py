@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from lrsweep.sweep._retry import Retry
 
-__all__ = ["OptunaPruning"]
+__all__ = ["OptunaPruning", "after_the_peak"]
 
 
 class OptunaPruning(keras.callbacks.Callback):
@@ -29,6 +29,9 @@ class OptunaPruning(keras.callbacks.Callback):
 
     It must come after the callbacks that record the epoch (so a pruned trial keeps the epochs it completed).
     With ``report=False`` (a multi-objective study: Optuna's pruners are single-objective) it only measures.
+    ``judge_from`` (optional), told the run's steps per epoch and epochs when training begins, gives the first
+    epoch (counted from 1) after which the pruner is asked: earlier epochs are reported, not judged
+    (:func:`after_the_peak`: a schedule still warming up is not compared with ones that have decayed).
     ``on_epoch`` (optional) is told ``(epoch, value)``, e.g. to move a progress line. ``retry`` (optional)
     wraps each storage call, ``retry(call, what)``, e.g. to wait out a database restart.
 
@@ -43,10 +46,13 @@ class OptunaPruning(keras.callbacks.Callback):
         on_epoch: Callable[[int, float], None] | None = None,
         retry: Retry | None = None,
         report: bool = True,
+        judge_from: Callable[[int, int], int] | None = None,
     ) -> None:
         super().__init__()
         self.trial = trial
         self.report = report
+        self.judge_from = judge_from  # (steps_per_epoch, epochs) -> the first epoch (from 1) the pruner may stop
+        self.first_judged = 1
         self.monitor = monitor
         self.on_epoch = on_epoch
         self.retry: Retry = retry or _no_retry
@@ -66,6 +72,8 @@ class OptunaPruning(keras.callbacks.Callback):
                 keys.TRIAL_PROCESS: f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
             }
         )
+        if self.judge_from is not None:
+            self.first_judged = self.judge_from(self.record[keys.TRIAL_STEPS_PER_EPOCH], self.record[keys.TRIAL_EPOCHS])
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # For throughput benchmarks: each epoch's wall time (the first includes compilation) and peak memory.
@@ -83,6 +91,8 @@ class OptunaPruning(keras.callbacks.Callback):
         if not self.report:
             return
         self.retry(lambda: self.trial.report(float(value), step=epoch), "reporting an epoch")
+        if epoch + 1 < self.first_judged:  # reported (the pruner sees it beside others), not yet judged
+            return
         if self.retry(self.trial.should_prune, "asking the pruner"):
             from lrsweep.sweep._job import carry_record
 
@@ -93,3 +103,22 @@ class OptunaPruning(keras.callbacks.Callback):
 
 def _no_retry(call: Callable[[], Any], what: str) -> Any:
     return call()
+
+
+def after_the_peak(schedule: Mapping[str, Any], steps_per_epoch: int, epochs: int) -> int:
+    """The first epoch (counted from 1) that ends after the schedule's learning rate has reached its peak: 1 for a
+    schedule that starts there (a decay), later for a warm-up, one-cycle's ramp or a cycle's first rise; 1 where the
+    trace depends on the metrics (``reduce_on_plateau``)."""
+    import numpy as np
+
+    from lrsweep._errors import TraceUnavailableError
+    from lrsweep.schedules import lr_trace
+
+    if steps_per_epoch < 1 or epochs < 1:
+        return 1
+    try:
+        trace = lr_trace(dict(schedule), steps_per_epoch, epochs)
+    except TraceUnavailableError:
+        return 1
+    peak = int(np.argmax(trace))  # its first step at the highest learning rate
+    return min(peak // steps_per_epoch + 1, epochs)

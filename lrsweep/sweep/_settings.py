@@ -69,6 +69,16 @@ class SweepSettings:
             "trial's run",
         ),
     )
+    prune_from: str = field(
+        default="start",
+        metadata=_doc(
+            "`start`",
+            "when the pruner may first stop a trial: `start`, after any epoch (Optuna's way); `peak`, only from the "
+            "first epoch that ends after the trial's learning rate has peaked, so a schedule still warming up (or "
+            "ramping to one-cycle's peak) is not compared with ones that have decayed; its earlier epochs are "
+            "reported all the same",
+        ),
+    )
     verify_top: int = field(
         default=0,
         metadata=_doc(
@@ -221,6 +231,8 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not (type(self.verify_top) is int and self.verify_top >= 0):
             raise ConfigError("hydra.sweeper.verify_top", self.verify_top, "an int >= 0 (0: no verification)")
+        if self.prune_from not in ("start", "peak"):
+            raise ConfigError("hydra.sweeper.prune_from", self.prune_from, "start or peak")
         unknown = [c for c in self.controls if c not in CONTROLS]
         if unknown:
             raise ConfigError("hydra.sweeper.controls", unknown[0], f"a list of {list(CONTROLS)} (or [])")
