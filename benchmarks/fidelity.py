@@ -1,0 +1,208 @@
+"""Early stopping, fair or not: one all-families study budget under several pruning rules, and what each stopped.
+
+    python -m benchmarks.fidelity [--trials 25] [--epochs 3] [--train-size 10000] [--val-size 2000]
+                                  [--seeds 0 1 2] [--arms none median median_peak] [--out F] [--plot F]
+
+Arms, each ``lrsweep -m +sweep=all_families`` as ``make sweep`` runs it (TPE, ``lr_range=auto``, the enqueued
+baselines), no MLflow, one trial at a time:
+
+- ``none``: no pruning, every trial runs its whole budget (the reference);
+- ``median``: Optuna's median pruner, judged after any epoch (today's default);
+- ``median_peak``: the same pruner with ``hydra.sweeper.prune_from=peak``: not judged before the trial's LR has
+  peaked.
+
+For each arm: the median best over seeds, the wall time, the time it took to reach the ``none`` arm's median best
+(as a share of ``none``'s median wall time: the target is at most 0.6), and how often it stopped a configuration
+that, run in full, would have been in its study's top 3. Each stopped configuration runs once to its end, in
+this process (``lrsweep.run_trial`` on the trial's own job config), to know.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.search import BIN, best_so_far
+from lrsweep import _records as keys
+
+__all__ = ["ARMS", "main", "run_arm", "time_to_reach"]
+
+ARMS: dict[str, list[str]] = {
+    "none": ["hydra/sweeper/pruner=none"],
+    "median": ["hydra/sweeper/pruner=median"],
+    "median_peak": ["hydra/sweeper/pruner=median", "hydra.sweeper.prune_from=peak"],
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity", description=__doc__.split("\n")[0])
+    parser.add_argument("--trials", type=int, default=25, help="trials per study (make sweep: 25)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--train-size", type=int, default=10_000)
+    parser.add_argument("--val-size", type=int, default=2_000)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sampler seeds per arm")
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--startup", type=int, default=None, help="the median pruner's n_startup_trials (null: 5)")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
+    parser.add_argument("--plot", type=Path, default=None, help="write best-so-far against wall time here as PNG")
+    parser.add_argument("extra", nargs="*", help="more overrides for every study (e.g. lr_find.num_steps=60)")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    return [
+        "trainer.verbose=0",
+        f"trainer.epochs={args.epochs}",
+        f"data.train_size={args.train_size}",
+        f"data.val_size={args.val_size}",
+        *args.extra,
+    ]
+
+
+def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """One study: each finished trial's state, value, finish time (seconds from the command's start) and, for a
+    pruned one, its job's overrides (to run it in full)."""
+    import optuna
+
+    storage, name = f"sqlite:///{work / 'fidelity.db'}", f"{arm}_seed{seed}"
+    pruner = [f"hydra.sweeper.pruner.n_startup_trials={args.startup}"] if args.startup and arm != "none" else []
+    command = [
+        str(BIN / "lrsweep"), "-m", "+sweep=all_families", "hydra.sweeper.lr_range=auto", *ARMS[arm], *pruner,
+        f"hydra.sweeper.sampler.seed={seed}", f"hydra.sweeper.n_trials={args.trials}",
+        f"hydra.sweeper.study_name={name}", f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_jobs=1",
+        "tracking=none", *_overrides(args),
+    ]  # fmt: skip
+    started, wall_clock = time.perf_counter(), time.time()
+    done = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
+    study = optuna.load_study(study_name=name, storage=storage)
+    trials = sorted((t for t in study.trials if t.state.is_finished()), key=lambda t: t.number)
+    return {
+        "states": [t.state.name for t in trials],
+        "values": [t.value if t.state == optuna.trial.TrialState.COMPLETE else None for t in trials],
+        "finished_s": [t.datetime_complete.timestamp() - wall_clock for t in trials],
+        "pruned": {
+            t.number: list(t.user_attrs.get(keys.TRIAL_OVERRIDES, []))
+            for t in trials
+            if t.state == optuna.trial.TrialState.PRUNED
+        },
+        "wall_s": wall,
+    }
+
+
+def run_in_full(overrides: list[str], args: argparse.Namespace) -> float:
+    """A stopped configuration's objective when it runs its whole budget (no pruning, no tracking)."""
+    import lrsweep
+    from lrsweep.training import run_trial
+
+    config = lrsweep.compose(["tracking=none", *_overrides(args), *overrides])
+    return float(run_trial(config).objective)
+
+
+def time_to_reach(run: dict[str, Any], target: float) -> float | None:
+    """Seconds until the study's best-so-far reached ``target``; ``None`` if it never did."""
+    for value, finished in zip(best_so_far(run["values"]), run["finished_s"], strict=True):
+        if value is not None and value >= target:
+            return float(finished)
+    return None
+
+
+def _stopped_top3(run: dict[str, Any], full: dict[int, float]) -> int:
+    """How many stopped configurations would, run in full, be among the study's three best."""
+    complete = sorted((v for v in run["values"] if v is not None), reverse=True)
+    third = complete[2] if len(complete) >= 3 else (complete[-1] if complete else float("-inf"))
+    return sum(value >= third for value in full.values())
+
+
+def _summary(runs: dict[int, dict[str, Any]], reference: dict[str, Any] | None) -> dict[str, Any]:
+    bests = [max((v for v in r["values"] if v is not None), default=None) for r in runs.values()]
+    found = [b for b in bests if b is not None]
+    summary: dict[str, Any] = {
+        "median_best": statistics.median(found) if found else None,
+        "median_wall_s": statistics.median(r["wall_s"] for r in runs.values()),
+        "pruned": sum(len(r["pruned"]) for r in runs.values()),
+        "stopped_top3": sum(r.get("stopped_top3", 0) for r in runs.values()),
+    }
+    if reference is not None and reference["median_best"] is not None:
+        reached = [time_to_reach(r, reference["median_best"]) for r in runs.values()]
+        summary["reached"] = sum(t is not None for t in reached)
+        times = [t for t in reached if t is not None]
+        summary["time_share"] = statistics.median(times) / reference["median_wall_s"] if times else None
+    return summary
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        "| arm | median best | median wall time | reached `none`'s median best | time to it / `none`'s wall | "
+        "stopped would-be top 3 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for arm, result in results["arms"].items():
+        s = result["summary"]
+        best = "—" if s["median_best"] is None else f"{s['median_best']:.4f}"
+        reached = f"{s['reached']} of {len(result['seeds'])} seeds" if "reached" in s else "(the reference)"
+        share = f"{s['time_share']:.2f}" if s.get("time_share") is not None else "—"
+        stopped = f"{s['stopped_top3']} of {s['pruned']} stopped" if s["pruned"] else "—"
+        rows.append(f"| `{arm}` | {best} | {s['median_wall_s']:.0f} s | {reached} | {share} | {stopped} |")
+    return "\n".join(rows) + "\n"
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4.2), dpi=110, layout="constrained")
+    axes = figure.add_subplot()
+    for index, (arm, result) in enumerate(results["arms"].items()):
+        for n, run in enumerate(result["seeds"].values()):
+            axes.plot(run["finished_s"], best_so_far(run["values"]), color=f"C{index}", alpha=0.8,
+                      label=arm if n == 0 else None, drawstyle="steps-post")  # fmt: skip
+    axes.set_xlabel("seconds since the study's command started")
+    axes.set_ylabel("best validation accuracy so far")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    axes.set_title("Pruning rules: best-so-far against wall time")
+    figure.savefig(path)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = _parser().parse_intermixed_args(argv)
+    results: dict[str, Any] = {
+        "command": "python -m benchmarks.fidelity " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": f"{platform.node()} · {platform.machine()} · Python {platform.python_version()}",
+        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "plot")},
+        "arms": {},
+    }
+    reference = None
+    with tempfile.TemporaryDirectory(prefix="lrsweep-fidelity-") as folder:
+        for arm in args.arms:
+            runs = {seed: run_arm(arm, seed, args, Path(folder)) for seed in args.seeds}
+            for run in runs.values():  # each stopped configuration, once, to its end
+                run["full"] = {n: run_in_full(o, args) for n, o in run["pruned"].items()}
+                run["stopped_top3"] = _stopped_top3(run, run["full"])
+            summary = _summary(runs, reference)
+            reference = summary if arm == "none" and reference is None else reference
+            results["arms"][arm] = {"seeds": runs, "summary": summary}
+            print(f"{arm}: {json.dumps(summary)}", flush=True)
+    print(table(results), end="")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if args.plot:
+        plot(results, args.plot)
+    return results
+
+
+if __name__ == "__main__":
+    main()

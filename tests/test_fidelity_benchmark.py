@@ -1,0 +1,53 @@
+"""The early-stopping benchmark as a CI smoke test: every arm runs a tiny study, stopped configurations run in
+full, and the figures add up; its measures on hand-made runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.fidelity import ARMS, _stopped_top3, time_to_reach
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_time_to_reach_reads_the_best_so_far():
+    run = {"values": [0.5, None, 0.7, 0.65, 0.8], "finished_s": [10.0, 20.0, 30.0, 40.0, 50.0]}
+    assert time_to_reach(run, 0.7) == 30.0 and time_to_reach(run, 0.75) == 50.0 and time_to_reach(run, 0.9) is None
+
+
+def test_a_stopped_configuration_counts_when_in_full_it_reaches_the_top_3():
+    run = {"values": [0.80, 0.85, None, 0.70, 0.83, None]}  # the study's third best is 0.80
+    assert _stopped_top3(run, {2: 0.81, 5: 0.60}) == 1
+    assert _stopped_top3({"values": [0.5]}, {1: 0.4}) == 0
+
+
+@pytest.mark.slow
+def test_every_arm_runs_and_reports(tmp_path):
+    out = tmp_path / "fidelity.json"
+    tiny = ["--trials", "4", "--epochs", "2", "--train-size", "256", "--val-size", "128", "--seeds", "0"]
+    tiny += ["--startup", "1", "--out", str(out), "--plot", str(tmp_path / "fidelity.png"), "lr_find.num_steps=60"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fidelity", *tiny],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert list(figures["arms"]) == list(ARMS)
+    for arm, result in figures["arms"].items():
+        (run,) = result["seeds"].values()
+        assert len(run["values"]) == len(run["states"]) == 4, arm
+        assert sorted(run["full"]) == sorted(run["pruned"]), arm  # each stopped configuration ran in full
+        assert all(0.0 <= value <= 1.0 for value in run["full"].values())
+    assert figures["arms"]["none"]["summary"]["pruned"] == 0
+    assert "time_share" in figures["arms"]["median"]["summary"]
+    assert "| `median_peak` |" in done.stdout
