@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.search import BIN, best_so_far
+from benchmarks.search import BIN, best_so_far, finish_results, start_results, study_parser
 from lrsweep import _records as keys
 
 __all__ = ["ARMS", "main", "run_arm", "time_to_reach"]
@@ -43,13 +41,7 @@ ARMS: dict[str, list[str]] = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.fidelity", description=__doc__.split("\n")[0])
-    parser.add_argument("--trials", type=int, default=25, help="trials per study (make sweep: 25)")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--train-size", type=int, default=10_000)
-    parser.add_argument("--val-size", type=int, default=2_000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sampler seeds per arm")
-    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser = study_parser("benchmarks.fidelity", __doc__.split("\n")[0], list(ARMS))
     parser.add_argument("--startup", type=int, default=None, help="the median pruner's n_startup_trials (null: 5)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
     parser.add_argument("--plot", type=Path, default=None, help="write best-so-far against wall time here as PNG")
@@ -179,12 +171,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = _parser().parse_intermixed_args(argv)
-    results: dict[str, Any] = {
-        "command": "python -m benchmarks.fidelity " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": f"{platform.node()} · {platform.machine()} · Python {platform.python_version()}",
-        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "plot")},
-        "arms": {},
-    }
+    results = start_results("benchmarks.fidelity", argv, args)
     reference = None
     with tempfile.TemporaryDirectory(prefix="lrsweep-fidelity-") as folder:
         for arm in args.arms:
@@ -196,11 +183,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             reference = summary if arm == "none" and reference is None else reference
             results["arms"][arm] = {"seeds": runs, "summary": summary}
             print(f"{arm}: {json.dumps(summary)}", flush=True)
-    print(table(results), end="")
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    if args.plot:
-        plot(results, args.plot)
+    finish_results(results, args, table, plot)
     return results
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from lrsweep import _records as keys
 
-__all__ = ["ARMS", "main", "run_arm"]
+__all__ = ["ARMS", "finish_results", "main", "run_arm", "start_results", "study_parser"]
 
 BIN = Path(sys.executable).parent
 ARMS: dict[str, list[str]] = {
@@ -46,14 +46,20 @@ ARMS: dict[str, list[str]] = {
 CHANCE_MARGIN = 0.05
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.search", description=__doc__.split("\n")[0])
+def study_parser(module: str, description: str, arms: list[str]) -> argparse.ArgumentParser:
+    """The options every study benchmark takes: make sweep's budget by default, seeds and arms."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
     parser.add_argument("--trials", type=int, default=25, help="trials per study (make sweep: 25)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-size", type=int, default=10_000)
     parser.add_argument("--val-size", type=int, default=2_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sampler seeds per arm")
-    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--arms", nargs="+", default=arms, choices=arms)
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = study_parser("benchmarks.search", __doc__.split("\n")[0], list(ARMS))
     parser.add_argument("--classes", type=int, default=10, help="for the chance level: 1/classes")
     parser.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
     parser.add_argument("--plot", type=Path, default=None, help="write best-so-far curves here as PNG")
@@ -174,25 +180,37 @@ def plot(results: dict[str, Any], path: Path) -> None:
     figure.savefig(path)
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    args = _parser().parse_intermixed_args(argv)
-    results: dict[str, Any] = {
-        "command": "python -m benchmarks.search " + " ".join(argv if argv is not None else sys.argv[1:]),
+def start_results(module: str, argv: list[str] | None, args: argparse.Namespace) -> dict[str, Any]:
+    """A benchmark's results, before its arms: the command, the machine and the settings."""
+    return {
+        "command": f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": f"{platform.node()} · {platform.machine()} · Python {platform.python_version()}",
-        "settings": {k: v for k, v in vars(args).items() if k not in ("out", "plot")},
+        "settings": {
+            **{k: v for k, v in vars(args).items() if k not in ("out", "plot")},
+            "out": str(args.out) if args.out else None,
+        },
         "arms": {},
     }
-    results["settings"]["out"] = str(args.out) if args.out else None
-    with tempfile.TemporaryDirectory(prefix="lrsweep-search-") as folder:
-        for arm in args.arms:
-            runs = {seed: run_arm(arm, seed, args, Path(folder)) for seed in args.seeds}
-            results["arms"][arm] = {"seeds": runs, "summary": _summary(runs)}
-            print(f"{arm}: {json.dumps(results['arms'][arm]['summary'])}", flush=True)
+
+
+def finish_results(results: dict[str, Any], args: argparse.Namespace, table: Any, plot: Any) -> None:
+    """Print the table; write the JSON (``--out``) and the figure (``--plot``)."""
     print(table(results), end="")
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if args.plot:
         plot(results, args.plot)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = _parser().parse_intermixed_args(argv)
+    results = start_results("benchmarks.search", argv, args)
+    with tempfile.TemporaryDirectory(prefix="lrsweep-search-") as folder:
+        for arm in args.arms:
+            runs = {seed: run_arm(arm, seed, args, Path(folder)) for seed in args.seeds}
+            results["arms"][arm] = {"seeds": runs, "summary": _summary(runs)}
+            print(f"{arm}: {json.dumps(results['arms'][arm]['summary'])}", flush=True)
+    finish_results(results, args, table, plot)
     return results
 
 
