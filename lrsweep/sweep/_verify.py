@@ -22,6 +22,7 @@ LR (Defazio et al., 2024), where the study's optimizer is Adam-like. They are tr
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,15 +67,12 @@ class Verdict:
 
     @property
     def mean(self) -> float:
-        return sum(self.values) / len(self.values)
+        return statistics.fmean(self.values)
 
     @property
     def std(self) -> float:
         """The sample standard deviation over the fresh seeds (0 with one)."""
-        if len(self.values) < 2:
-            return 0.0
-        mean = self.mean
-        return math.sqrt(sum((v - mean) ** 2 for v in self.values) / (len(self.values) - 1))
+        return _std(self.values)
 
     @property
     def tied(self) -> bool:
@@ -177,11 +175,11 @@ class Control:
 
     @property
     def mean(self) -> float:
-        return sum(self.values) / len(self.values)
+        return statistics.fmean(self.values)
 
     @property
     def std(self) -> float:
-        return Verdict(0, "", math.nan, self.values, None).std
+        return _std(self.values)
 
 
 def controls_of(study: Study, best: Verdict | None) -> list[Control]:
@@ -223,7 +221,7 @@ def verdicts(study: Study) -> list[Verdict]:
     if not fresh:
         return []
     maximize = study.direction.name == "MAXIMIZE"
-    ranked = sorted(fresh, key=lambda n: -_mean(fresh[n]) if maximize else _mean(fresh[n]))
+    ranked = sorted(fresh, key=lambda n: -statistics.fmean(fresh[n]) if maximize else statistics.fmean(fresh[n]))
     best = fresh[ranked[0]]
     out = []
     for index, number in enumerate(ranked):
@@ -240,8 +238,9 @@ def verdicts(study: Study) -> list[Verdict]:
     return out
 
 
-def _mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
+def _std(values: Sequence[float]) -> float:
+    """The sample standard deviation (0 for a single value)."""
+    return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
 def verdict_lines(
