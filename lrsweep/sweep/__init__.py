@@ -14,13 +14,22 @@ from omegaconf import DictConfig
 from lrsweep import _records as keys
 from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._job import JobReport, carry_record
+from lrsweep.sweep._verify import Verdict, verdicts
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
     from lrsweep.sweep._pruning import OptunaPruning
 
-__all__ = ["JobReport", "carry_record", "default_storage", "study_storage", "trial_reporter"]
+__all__ = [
+    "JobReport",
+    "Verdict",
+    "carry_record",
+    "default_storage",
+    "study_storage",
+    "trial_reporter",
+    "verdicts",
+]
 
 
 def trial_reporter(config: DictConfig) -> OptunaPruning | None:
