@@ -1,6 +1,8 @@
 # lrsweep — two commands on a fresh machine:
 #   make sweep   create .venv, install lrsweep and the dataset, run the main job
 #   make test    create .venv with the dev extras and Chromium (for the MLflow UI test), run the test suite
+# and one for the documentation site:
+#   make docs    build docs/ (mkdocs.yml) into site/, failing on any warning; preview: .venv/bin/mkdocs serve
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWEEP_ARGS ?= +sweep=all_families hydra.sweeper.lr_range=auto hydra.sweeper.n_trials=25 trainer.epochs=3 \
 	data.train_size=10000 data.val_size=2000
 
-.PHONY: sweep test install dataset browser lint clean
+.PHONY: sweep test install dataset browser lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +64,11 @@ lint: install
 	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks examples
 	$(BIN)/ruff format --check lrsweep tests hydra_plugins benchmarks examples
 	$(BIN)/mypy lrsweep
+
+# The documentation site: docs/ and the API reference from the docstrings; a broken link fails it. Preview it
+# with $(BIN)/mkdocs serve.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) outputs multirun mlruns mlflow.db lrsweep.db .pytest_cache

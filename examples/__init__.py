@@ -1,1 +1,1 @@
-"""Worked examples of lrsweep on a user's own model and data (see the README's "Your model and data")."""
+"""Worked examples of lrsweep on a user's own model and data (see ``docs/your-model-and-data.md``)."""

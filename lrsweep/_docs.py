@@ -1,5 +1,6 @@
-"""The README's generated tables (``python -m lrsweep._docs``): the schedule families, from the registry, and the
-sweeper's settings, from :class:`lrsweep.sweep._settings.SweepSettings`."""
+"""The documentation's generated tables (``python -m lrsweep._docs``): the schedule families, from the registry,
+on ``docs/families.md``, and the sweeper's settings, from :class:`lrsweep.sweep._settings.SweepSettings`, on
+``docs/configuration.md``. ``tests/test_docs.py`` checks that each page holds its table as generated."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def families_table() -> str:
 
 
 if __name__ == "__main__":
-    print("Schedule families (README: Schedule families):\n")
+    print("Schedule families (docs/families.md, under 'The families'):\n")
     print(families_table())
-    print("Sweeper settings (README: Sweeps):\n")
+    print("Sweeper settings (docs/configuration.md, under 'Sweeper settings'):\n")
     print(settings_table(), end="")

@@ -104,7 +104,7 @@ def test_a_password_leaves_no_trace(tmp_path):
             f"hydra.sweeper.storage={storage}",
             f"tracking.tracking_uri={tracking}",
         )
-        # Resumed with the storage from the environment, as the README recommends (Hydra resolves it).
+        # Resumed with the storage from the environment, as docs/scaling-out.md recommends (Hydra resolves it).
         lrsweep(
             "-m",
             "+sweep=constant",

@@ -43,7 +43,7 @@ OFFICIAL_TABLE = [
     ("key=tag(log, int(interval(1, 5)))", IntDistribution(1, 5, log=True)),
     ("key=range(0.5, 5.5, step=1)", FloatDistribution(0.5, 5.5, step=1)),
 ]
-# The deliberate difference (README, "Coming from hydra-optuna-sweeper"): range(a, b) stops below b, as Python's
+# The deliberate difference (docs/coming-from-hydra-optuna-sweeper.md): range(a, b) stops below b, as Python's
 # range and Hydra's own range sweep do, for every sampler alike (the official plugin includes b except in grid).
 RANGE_EXCLUDES_ITS_END = {
     "key=range(1,3)": IntDistribution(1, 2),

@@ -4,7 +4,7 @@ Adding a family is adding a module here (a :class:`~lrsweep.schedules.SchedulePa
 field names it; :class:`~lrsweep.schedules.OwnSchedule` for a Keras schedule of lrsweep's own), its sweep file
 ``sweeps/<family>.yaml`` and its test: the registry, the ``schedule`` config group (a preset is derived from the
 schema when no ``conf/schedule/<family>.yaml`` states values), the lazy class names of :mod:`lrsweep.schedules`,
-the ``all_families`` study, the README's table and the contract tests all read it from here.
+the ``all_families`` study, the families table (``docs/families.md``) and the contract tests all read it from here.
 """
 
 from __future__ import annotations
