@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrsweep._errors import ConfigError
+from lrsweep.sweep._settings import PRESETS
 
 __all__ = ["check_group_choices", "quote_sweeper_params"]
 
@@ -126,4 +127,4 @@ def _chosen(role: str, overrides: list[Any], repository: Any) -> str:
             for entry in getattr(found, "defaults_list", None) or []:
                 if str(getattr(entry, "group", "")).lstrip("/") == f"hydra/sweeper/{role}":
                     return str(entry.value)
-    return "tpe" if role == "sampler" else "median"
+    return PRESETS[role]

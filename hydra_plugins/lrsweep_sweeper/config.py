@@ -2,9 +2,12 @@
 
 The fields follow hydra-optuna-sweeper's (``sampler``, ``direction``, ``study_name``, ``storage``, ``n_trials``,
 ``n_jobs``, ``max_failure_rate``, ``params``, ``custom_search_space``; its sampler presets and their fields), so a
-sweep written for it runs here by changing the sweeper name (README: "Coming from hydra-optuna-sweeper").
+sweep written for it runs here by changing the sweeper name (``docs/coming-from-hydra-optuna-sweeper.md``).
 """
 
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +15,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 # Light: dataclasses and lrsweep's error types only (Hydra imports this module at every start-up).
-from lrsweep.sweep._settings import DEFAULTS as _DEFAULTS
+from lrsweep.sweep._settings import PRESETS, SweepSettings
 
 
 @dataclass
@@ -166,44 +169,44 @@ class NopPrunerConf:
     _target_: str = "optuna.pruners.NopPruner"
 
 
-@dataclass
-class LRSweepSweeperConf:
-    """``hydra.sweeper`` for ``hydra/sweeper=lrsweep``; every default is :data:`lrsweep.sweep._settings.DEFAULTS`'s.
+def _schema_type(hint: Any) -> Any:
+    """A :class:`SweepSettings` field's type as an OmegaConf schema holds it: primitives, their Optional, lists and
+    dicts as they are; a union of several types (``int | str``) as ``Any``, which OmegaConf's schemas cannot say."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return hint if len(args) == 1 and args[0] in (int, float, str, bool) else Any
+    return hint
+
+
+def _sweeper_schema() -> type:
+    """``hydra.sweeper``'s schema, made from :class:`SweepSettings`: the same fields, types and defaults (one
+    declaration), plus Hydra's ``_target_`` and the defaults list of the sampler and pruner presets."""
+    hints = typing.get_type_hints(SweepSettings)
+    specs: list[tuple[str, Any, Any]] = [
+        ("_target_", str, "hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper"),
+        ("_recursive_", bool, False),  # the sweep instantiates its sampler and pruner itself, when it starts
+        ("defaults", list[Any], field(default_factory=lambda: [{role: name} for role, name in PRESETS.items()])),
+    ]
+    for spec in dataclasses.fields(SweepSettings):
+        if spec.name in PRESETS:  # the sampler and pruner nodes: the chosen preset's
+            specs.append((spec.name, Any, MISSING))
+        elif spec.default_factory is not dataclasses.MISSING:
+            specs.append((spec.name, _schema_type(hints[spec.name]), field(default_factory=spec.default_factory)))
+        else:
+            specs.append((spec.name, _schema_type(hints[spec.name]), spec.default))
+    schema = dataclasses.make_dataclass("LRSweepSweeperConf", specs)
+    schema.__module__ = __name__
+    schema.__doc__ = """``hydra.sweeper`` for ``hydra/sweeper=lrsweep``: the fields and defaults of
+    :class:`lrsweep.sweep._settings.SweepSettings` (``docs/configuration.md`` lists them).
 
     ``study_name`` null: the sweep's name (``+sweep=NAME``). ``storage`` null: ``sqlite:///lrsweep.db`` in the
     working directory; any Optuna storage URL works. ``direction`` null: the objective's own direction.
     ``n_trials`` is the study's total of COMPLETE and PRUNED trials: re-running resumes up to it.
     """
+    return schema
 
-    _target_: str = "hydra_plugins.lrsweep_sweeper.sweeper.LRSweepSweeper"
-    _recursive_: bool = False  # the sweep instantiates its sampler and pruner itself, when it starts
-    defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "median"}])
-    sampler: Any = MISSING
-    pruner: Any = MISSING
-    study_name: str | None = _DEFAULTS.study_name
-    storage: str | None = _DEFAULTS.storage
-    direction: Any = _DEFAULTS.direction  # maximize, minimize, a list of them (multi-objective), or null
-    n_trials: int = _DEFAULTS.n_trials
-    n_jobs: Any = _DEFAULTS.n_jobs  # trials at a time: an int, or auto (1 on CPU, trials_per_device x GPUs)
-    repeats: int = _DEFAULTS.repeats
-    prune_from: str = _DEFAULTS.prune_from
-    verify_top: int = _DEFAULTS.verify_top
-    verify_seeds: int = _DEFAULTS.verify_seeds
-    controls: list[str] = field(default_factory=lambda: list(_DEFAULTS.controls))
-    timeout: float | None = _DEFAULTS.timeout
-    max_failure_rate: float = _DEFAULTS.max_failure_rate
-    params: dict[str, Any] = field(default_factory=dict)
-    conditional: dict[str, Any] = field(default_factory=dict)
-    enqueue: list[Any] = field(default_factory=list)
-    study_attrs: dict[str, Any] = field(default_factory=dict)
-    enqueue_share: float | None = _DEFAULTS.enqueue_share
-    lr_range: str | None = _DEFAULTS.lr_range
-    resume: str | None = _DEFAULTS.resume
-    custom_search_space: str | None = _DEFAULTS.custom_search_space
-    heartbeat_interval: int | None = _DEFAULTS.heartbeat_interval
-    grace_period: int | None = _DEFAULTS.grace_period
-    max_retry: int | None = _DEFAULTS.max_retry
-    storage_timeout: float = _DEFAULTS.storage_timeout
+
+LRSweepSweeperConf = _sweeper_schema()
 
 
 SAMPLERS: dict[str, type] = {

@@ -14,12 +14,12 @@ from omegaconf import DictConfig
 from lrsweep import _records as keys
 from lrsweep.sweep._database import default_storage
 from lrsweep.sweep._job import JobReport, carry_record
-from lrsweep.sweep._verify import Verdict, verdicts
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
     from lrsweep.sweep._pruning import OptunaPruning
+    from lrsweep.sweep._verify import Verdict, verdicts
 
 __all__ = [
     "JobReport",
@@ -32,13 +32,22 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> object:
+    """The verdict's names on first use: Hydra imports this package at start-up (its plugin reads the settings),
+    and they bring Optuna."""
+    if name in ("Verdict", "verdicts"):
+        from lrsweep.sweep import _verify
+
+        return getattr(_verify, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     """The callback a sweep's job reports through (and is pruned by); ``None`` outside a sweep."""
     reference = config.get("optuna")
     if reference is None or reference.trial_number is None:
         return None
     from hydra.core.hydra_config import HydraConfig
-    from hydra.utils import instantiate
 
     from lrsweep._backend import load_keras
 
@@ -46,24 +55,27 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     from lrsweep.sweep._progress import report_epoch
     from lrsweep.sweep._pruning import OptunaPruning
     from lrsweep.sweep._retry import retrying
+    from lrsweep.sweep._samplers import build_pruner
+    from lrsweep.sweep._settings import DEFAULTS
     from lrsweep.sweep._study import load_trial
-
-    sweeper = HydraConfig.get().sweeper if HydraConfig.initialized() else DictConfig({})
-    pruner = instantiate(sweeper["pruner"]) if "pruner" in sweeper else None
-    retry = retrying(reference.storage or default_storage(), float(sweeper.get("storage_timeout", 600.0)))
-    number = int(reference.trial_number)
-    trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
     from lrsweep.training import MEASURED, objective_names
 
+    names = objective_names(config.trainer)
+    sweeper = HydraConfig.get().sweeper if HydraConfig.initialized() else DictConfig({})
+    pruner = build_pruner(sweeper["pruner"], len(names)) if "pruner" in sweeper else None  # the study's own
+    retry = retrying(
+        reference.storage or default_storage(), float(sweeper.get("storage_timeout", DEFAULTS.storage_timeout))
+    )
+    number = int(reference.trial_number)
+    trial = retry(lambda: load_trial(reference.study_name, reference.storage, number, pruner=pruner), "loading a trial")
     # A multi-objective study is not pruned (Optuna's pruners are single-objective), nor is one on what the trial
     # measures at its end (fit_seconds, steps): its epochs are shown, not reported.
-    names = objective_names(config.trainer)
     monitor = next((name for name in names if name not in MEASURED), "loss")
     prunable = len(trial.study.directions) == 1 and names[0] == monitor
     marks = retry(lambda: trial.user_attrs, "reading a trial")
     prunable = prunable and keys.TRIAL_SEED not in marks  # a verification or control trial runs to its end
     judge_from = None
-    if sweeper.get("prune_from", "start") == "peak":  # not judged before its LR has peaked
+    if sweeper.get("prune_from", DEFAULTS.prune_from) == "peak":  # not judged before its LR has peaked
         from functools import partial
 
         from lrsweep._plain import plain

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from lrsweep._errors import ConfigError
 from lrsweep.sweep._space import SearchSpace, grid_values
 
-__all__ = ["build_sampler", "checked", "instantiate"]
+__all__ = ["build_pruner", "build_sampler", "checked", "instantiate"]
 
 
 def instantiate(node: Any, **overrides: Any) -> Any:
@@ -57,6 +57,14 @@ def checked(node: Any, role: str, **overrides: Any) -> Any:
         shown = node if not isinstance(node, DictConfig) else dict(node)
         raise ConfigError(f"hydra.sweeper.{role}", shown, allowed)
     return made
+
+
+def build_pruner(node: Any, objectives: int) -> optuna.pruners.BasePruner:
+    """The study's pruner from its node (or the pruner itself), checked; Optuna's ``NopPruner`` in a study of
+    several objectives (Optuna's pruners are single-objective). The sweep and each of its jobs build it here, so
+    a job is pruned as its study is."""
+    pruner: optuna.pruners.BasePruner = checked(node, "pruner")
+    return optuna.pruners.NopPruner() if objectives > 1 else pruner
 
 
 def build_sampler(

@@ -29,7 +29,7 @@ from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
 from lrsweep.sweep._outcome import TrialRecords, counts
 from lrsweep.sweep._retry import Retry, retrying
 from lrsweep.sweep._runs import StudyRuns
-from lrsweep.sweep._samplers import build_sampler, checked
+from lrsweep.sweep._samplers import build_pruner, build_sampler, checked
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._space import SearchSpace
 from lrsweep.sweep._study import connect_storage, open_study
@@ -185,8 +185,7 @@ def _search(
         raise ConfigError("hydra.sweeper.verify_top", settings.verify_top, allowed)
     if objectives > 1:
         log.info("pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", objectives)
-        pruner = optuna.pruners.NopPruner()
-    return sampler, pruner, n_trials
+    return sampler, build_pruner(pruner, objectives), n_trials
 
 
 def _announce(study: Study, url: str, n_trials: int, directions: list[str], objectives: list[str]) -> None:

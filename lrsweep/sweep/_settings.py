@@ -1,7 +1,8 @@
 """The settings of a sweep (``hydra.sweeper.*``): every default once, checked once, frozen.
 
-The Hydra plugin's schema (:mod:`hydra_plugins.lrsweep_sweeper.config`) takes its defaults from
-:data:`DEFAULTS`, and the README's table of sweeper settings is generated from the fields' metadata
+The Hydra plugin's schema (:mod:`hydra_plugins.lrsweep_sweeper.config`) is made from :class:`SweepSettings`'
+fields (their types and defaults), with :data:`PRESETS` as its defaults list, and the table of sweeper
+settings in ``docs/configuration.md`` is generated from the fields' metadata
 (``python -m lrsweep._docs``). This module imports nothing heavy: the plugin reads it at Hydra's start-up.
 """
 
@@ -15,11 +16,14 @@ from typing import Any
 from lrsweep._errors import ConfigError
 from lrsweep._plain import plain
 
-__all__ = ["DEFAULTS", "SweepSettings", "settings_table"]
+__all__ = ["DEFAULTS", "PRESETS", "SweepSettings", "settings_table"]
+
+PRESETS = {"sampler": "tpe", "pruner": "median"}
+"""The default presets of ``hydra/sweeper/sampler`` and ``hydra/sweeper/pruner``."""
 
 
 def _doc(shown: str, meaning: str) -> dict[str, str]:
-    """A field's row in the README's table: the default as shown there, and what the setting does."""
+    """A field's row in the settings table (``docs/configuration.md``): the default as shown there, and what the setting does."""
     return {"shown": shown, "meaning": meaning}
 
 
@@ -54,7 +58,7 @@ class SweepSettings:
         metadata=_doc(
             "`auto`",
             "trials at a time on this machine: with Hydra's basic launcher, that many warm worker processes (a freed "
-            "one takes the next trial at once, no batch barrier), shared out over the GPUs (see *GPUs* below); `auto` "
+            "one takes the next trial at once, no batch barrier), shared out over the GPUs (see [GPUs](scaling-out.md#gpus)); `auto` "
             "is one trial at a time in the sweep's own process on a machine without an NVIDIA GPU, and several warm "
             "workers per GPU on one with. With another launcher (`hydra/launcher=joblib`, `submitit_slurm`, …) that "
             "many trials per launch (`auto`: 1)",
@@ -135,17 +139,20 @@ class SweepSettings:
     sampler: Any = field(
         default=None,
         metadata=_doc(
-            "`tpe` (seed 0, multivariate, constant liar)",
+            f"`{PRESETS['sampler']}` (seed 0, multivariate, constant liar)",
             "`hydra/sweeper/sampler=tpe\\|random\\|qmc\\|cmaes\\|gp\\|nsgaii\\|grid`; its fields are the Optuna "
             "constructor's arguments: `hydra.sweeper.sampler.<arg>=` (null: Optuna's default)",
         ),
     )
     pruner: Any = field(
-        default=None, metadata=_doc("`median`", "`hydra/sweeper/pruner=median\\|successive_halving\\|hyperband\\|none`")
+        default=None,
+        metadata=_doc(
+            f"`{PRESETS['pruner']}`", "`hydra/sweeper/pruner=median\\|successive_halving\\|hyperband\\|none`"
+        ),
     )
     params: dict[str, Any] = field(
         default_factory=dict,
-        metadata=_doc("the sweep file's", "search space, in hydra-optuna-sweeper's grammar (below)"),
+        metadata=_doc("the sweep file's", "search space, in hydra-optuna-sweeper's grammar ([Sweeps](sweeps.md#the-search-space-grammar))"),
     )
     conditional: dict[str, Any] = field(
         default_factory=dict,
@@ -295,7 +302,7 @@ DEFAULTS = SweepSettings()
 
 
 def settings_table() -> str:
-    """The README's Markdown table of ``hydra.sweeper.`` settings: name, default, meaning."""
+    """The Markdown table (``docs/configuration.md``) of ``hydra.sweeper.`` settings: name, default, meaning."""
     rows = ["| `hydra.sweeper.` | default | meaning |", "|---|---|---|"]
     for spec in dataclasses.fields(SweepSettings):
         rows.append(f"| `{spec.name}` | {spec.metadata['shown']} | {spec.metadata['meaning']} |")

@@ -65,3 +65,14 @@ def test_a_presets_fields_are_its_optuna_constructors_arguments(name):
 
     fields = {key for key in OmegaConf.structured(SAMPLERS[name]) if not str(key).startswith("_")}
     assert fields == set(inspect.signature(CLASSES[name]).parameters)
+
+
+def test_the_job_builds_the_studys_pruner():
+    """One builder for the sweep and its jobs: the preset's pruner, or none in a study of several objectives."""
+    from hydra_plugins.lrsweep_sweeper.config import MedianPrunerConf
+    from lrsweep.sweep._samplers import build_pruner
+
+    node = OmegaConf.structured(MedianPrunerConf)
+    single = build_pruner(node, 1)
+    assert isinstance(single, optuna.pruners.MedianPruner)
+    assert isinstance(build_pruner(node, 2), optuna.pruners.NopPruner)
