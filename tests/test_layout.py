@@ -57,3 +57,26 @@ def test_no_function_of_the_sweep_engine_is_over_60_lines():
             if function and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > 60:
                 long[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
     assert long == {}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    """The top-level packages a file imports, at the top or inside a function."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            roots.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+    return roots
+
+
+def test_mlflow_is_imported_only_in_the_tracking_package():
+    """One seam per integration: the sweep engine and the results commands reach MLflow through
+    lrsweep.tracking (a Tracker per trial, a StudyTracker per study, the lookups of export, report and check)."""
+    files = [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "hydra_plugins").rglob("*.py")]
+    outside = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in files
+        if "mlflow" in _imported_roots(path) and (PACKAGE / "tracking") not in path.parents
+    )
+    assert outside == []

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrsweep import _records as keys
 from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.sweep._fingerprint import describe
+
+if TYPE_CHECKING:
+    from lrsweep.tracking import RunView
 
 __all__ = ["CheckResult", "check_study"]
 
@@ -51,17 +53,6 @@ class CheckResult:
         return "\n".join([f"{head}: {len(self.problems)} problem(s)", *(f"  {p}" for p in self.problems)])
 
 
-def _runs(client: Any, experiment_id: str, study_name: str) -> Iterator[Any]:
-    query = f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_TRIAL}' and tags.`{keys.TAG_STUDY}` = '{study_name}'"
-    token = None
-    while True:
-        page = client.search_runs([experiment_id], filter_string=query, max_results=1000, page_token=token)
-        yield from page
-        token = page.token
-        if not token:
-            return
-
-
 def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     """Compare the study's trials with their MLflow runs; ``result.problems`` lists every disagreement."""
     from optuna.trial import TrialState
@@ -78,31 +69,22 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     if uri is None:  # a sweep without MLflow tracking: only the study itself to check
         return result
 
-    from mlflow import MlflowClient
+    from lrsweep.tracking import study_runs
 
-    from lrsweep._secrets import reveal
-
-    client = MlflowClient(reveal(uri))
-    experiment = client.get_experiment_by_name(study_name)
-    if experiment is None:
+    found = study_runs(uri, study_name)
+    if found is None:
         result.problems.append(f"no MLflow experiment '{study_name}' at {uri}")
         return result
     parent_id = study.user_attrs.get(keys.STUDY_PARENT_RUN)
-    parents = client.search_runs(
-        [experiment.experiment_id],
-        filter_string=f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_STUDY}' and tags.`{keys.TAG_STUDY}` = '{study_name}'",
-    )
-    if len(parents) != 1 or parents[0].info.run_id != parent_id:
-        result.problems.append(f"{len(parents)} parent run(s) for the study; expected one, {parent_id}")
-    by_number: dict[int, list[Any]] = defaultdict(list)
-    for run in _runs(client, experiment.experiment_id, study_name):
-        by_number[int(run.data.tags.get(keys.TAG_TRIAL, -1))].append(run)
+    if found.parents != [parent_id]:
+        result.problems.append(f"{len(found.parents)} parent run(s) for the study; expected one, {parent_id}")
+    by_number: dict[int, list[RunView]] = defaultdict(list)
+    for run in found.trials:
+        by_number[int(run.tags.get(keys.TAG_TRIAL, -1))].append(run)
         result.runs += 1
     numbers = {t.number for t in trials}
     for number in sorted(set(by_number) - numbers):
-        result.problems.append(
-            f"run(s) {[r.info.run_id for r in by_number[number]]} name trial {number}, not in the study"
-        )
+        result.problems.append(f"run(s) {[r.run_id for r in by_number[number]]} name trial {number}, not in the study")
 
     metrics = keys.value_metrics(objectives_of(study))
     for trial in trials:
@@ -111,7 +93,7 @@ def check_study(study_name: str, storage: str | None = None) -> CheckResult:
     return result
 
 
-def _check_trial(trial: Any, runs: list[Any], parent_id: str | None, metrics: list[str]) -> list[str]:
+def _check_trial(trial: Any, runs: list[RunView], parent_id: str | None, metrics: list[str]) -> list[str]:
     state = trial.state.name
     if state == "WAITING":
         return [f"{len(runs)} run(s) for a trial that has not started"] if runs else []
@@ -119,20 +101,20 @@ def _check_trial(trial: Any, runs: list[Any], parent_id: str | None, metrics: li
         return [f"{len(runs)} MLflow runs; expected exactly one"]
     (run,) = runs
     problems = []
-    if trial.user_attrs.get(keys.TRIAL_RUN) != run.info.run_id:
+    if trial.user_attrs.get(keys.TRIAL_RUN) != run.run_id:
         problems.append(
-            f"user attr {keys.TRIAL_RUN} {trial.user_attrs.get(keys.TRIAL_RUN)} is not its run {run.info.run_id}"
+            f"user attr {keys.TRIAL_RUN} {trial.user_attrs.get(keys.TRIAL_RUN)} is not its run {run.run_id}"
         )
-    if run.data.tags.get(keys.TAG_PARENT) != parent_id:
-        problems.append(f"run {run.info.run_id} is not under the study's parent run {parent_id}")
-    tagged = run.data.tags.get(keys.TAG_STATE)
+    if run.tags.get(keys.TAG_PARENT) != parent_id:
+        problems.append(f"run {run.run_id} is not under the study's parent run {parent_id}")
+    tagged = run.tags.get(keys.TAG_STATE)
     if tagged != state:
-        problems.append(f"run {run.info.run_id} is tagged {keys.TAG_STATE}={tagged}")
-    if run.info.status not in _RUN_STATUS.get(state, ()):
-        problems.append(f"run {run.info.run_id} has status {run.info.status}")
+        problems.append(f"run {run.run_id} is tagged {keys.TAG_STATE}={tagged}")
+    if run.status not in _RUN_STATUS.get(state, ()):
+        problems.append(f"run {run.run_id} has status {run.status}")
     if state == "COMPLETE":
         for metric, value in zip(metrics, trial.values, strict=True):
-            logged = run.data.metrics.get(metric)
+            logged = run.metrics.get(metric)
             if logged is None or not math.isclose(logged, float(value), rel_tol=1e-6, abs_tol=1e-9):
-                problems.append(f"run {run.info.run_id} has {metric}={logged}, the trial {value}")
+                problems.append(f"run {run.run_id} has {metric}={logged}, the trial {value}")
     return problems

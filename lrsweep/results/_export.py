@@ -11,12 +11,12 @@ import yaml
 
 from lrsweep import _records as keys
 from lrsweep._errors import ConfigError
-from lrsweep.results._runs import study_record
 from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.schedules import EpochSchedule, MetricSchedule, from_config
 from lrsweep.sweep._fingerprint import describe
 from lrsweep.sweep._verify import verdicts
+from lrsweep.tracking import study_record
 
 __all__ = ["Exported", "export_trial", "pick", "serialize_schedule"]
 
@@ -210,10 +210,6 @@ def _log_to_mlflow(study: Any, trial: Any, out: Path, files: list[Path]) -> None
     record, child = study_record(study), trial.user_attrs.get(keys.TRIAL_RUN)
     if record is None or not child:
         return
-    client = record.client
-    for path in files:  # as the export folder holds them: export/schedule/<name>.yaml, export/schedule.json, …
-        folder = "export" if path.parent == out else f"export/{path.parent.name}"
-        client.log_artifact(record.parent_run_id, str(path), artifact_path=folder)
-    for run in client.search_runs([record.experiment_id], filter_string=f"tags.`{keys.TAG_BEST}` = 'true'"):
-        client.set_tag(run.info.run_id, keys.TAG_BEST, "false")
-    client.set_tag(child, keys.TAG_BEST, "true")
+    # as the export folder holds them: export/schedule/<name>.yaml, export/schedule.json, …
+    folders = [(path, "export" if path.parent == out else f"export/{path.parent.name}") for path in files]
+    record.log_export(folders, str(child))

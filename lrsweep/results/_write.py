@@ -24,12 +24,12 @@ from lrsweep.results._report import (
     verified_figure,
     with_tutorial,
 )
-from lrsweep.results._runs import study_record
 from lrsweep.results._trials import load_study, objectives_of, trials_frame
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
 from lrsweep.sweep._fingerprint import describe
 from lrsweep.sweep._verify import TIE_LEVEL, controls_of, verdict_lines, verdicts
+from lrsweep.tracking import study_record
 
 __all__ = ["Report", "write_report"]
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from optuna import Study
     from optuna.storages import RDBStorage
 
-    from lrsweep.sweep._runs import StudyRuns
+    from lrsweep.tracking import StudyTracker
 
 __all__ = ["Heartbeats", "RetryStaleTrial", "fail_stale_trials"]
 
@@ -87,7 +87,7 @@ class Heartbeats:
 class RetryStaleTrial:
     """Optuna's heartbeat-stale callback: close the dead trial's MLflow run as FAILED, then queue a retry.
 
-    ``runs`` (a :class:`lrsweep.sweep._runs.StudyRuns`) is set once the sweep has made its MLflow parent run.
+    ``runs`` (the study's :class:`~lrsweep.tracking.StudyTracker`) is set once the sweep has opened its parent run.
     """
 
     def __init__(self, max_retry: int | None, grace_period: float) -> None:
@@ -95,7 +95,7 @@ class RetryStaleTrial:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             self._retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
         self.grace_period = grace_period
-        self.runs: StudyRuns | None = None
+        self.runs: StudyTracker | None = None
 
     def __call__(self, study: Study, trial: FrozenTrial) -> None:
         worker = trial.user_attrs.get(keys.TRIAL_WORKER, "its worker")

@@ -67,7 +67,7 @@ def run_loop(session: SweepSession, slots: Slots, progress: SweepProgress) -> No
             _collect(session, slots, progress, running, tally)
     except BaseException as error:
         reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
-        status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+        status = "killed" if isinstance(error, KeyboardInterrupt) else "failed"
         for trial, run_id in [*running.values(), *starting]:
             session.records.abandon(trial, run_id, reason, status)
             session.heartbeats.remove(trial._trial_id)

@@ -26,17 +26,17 @@ from lrsweep.sweep._space import Entry, SearchSpace, Structured
 if TYPE_CHECKING:
     from optuna import Study
 
-    from lrsweep.sweep._runs import StudyRuns
+    from lrsweep.tracking import StudyTracker
 
 __all__ = ["narrow", "study_range"]
 
 log = logging.getLogger("lrsweep.sweep")
 
-RangeTestRunner = Callable[["StudyRuns | None"], dict[str, Any]]
+RangeTestRunner = Callable[["StudyTracker | None"], dict[str, Any]]
 """Runs the range test (logging it under the study's MLflow run) and returns its record."""
 
 
-def study_range(study: Study, runs: StudyRuns | None, run_test: RangeTestRunner) -> dict[str, Any]:
+def study_range(study: Study, runs: StudyTracker | None, run_test: RangeTestRunner) -> dict[str, Any]:
     """The study's range test record: read back, or run now and kept (call under the study's lock)."""
     record = study.user_attrs.get(keys.STUDY_LR_RANGE)
     if record is not None:
@@ -49,10 +49,8 @@ def study_range(study: Study, runs: StudyRuns | None, run_test: RangeTestRunner)
         record = {"error": str(error)}
     study.set_user_attr(keys.STUDY_LR_RANGE, record)
     if runs is not None and "lower" in record:
-        from mlflow.entities import Param
-
-        params = [Param(f"lr_range.{k}", str(record[k])) for k in ("lower", "upper", "steepest", "valley", "run_id")]
-        runs.client.log_batch(runs.parent_run_id, params=[p for p in params if p.value != "None"])
+        shown = {f"lr_range.{k}": str(record[k]) for k in ("lower", "upper", "steepest", "valley", "run_id")}
+        runs.log_params({k: v for k, v in shown.items() if v != "None"})
     return dict(record)
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from optuna import Study
 
     from lrsweep.sweep._retry import Retry
-    from lrsweep.sweep._runs import StudyRuns
+    from lrsweep.tracking import StudyTracker
 
 __all__ = [
     "Outcome",
@@ -161,7 +161,7 @@ class TrialRecords:
     """The sweeper's writes to a trial: its user attrs, its told state, its MLflow run's tags and status."""
 
     study: Study
-    runs: StudyRuns | None
+    runs: StudyTracker | None
     retry: Retry
     worker: str
 
@@ -196,7 +196,7 @@ class TrialRecords:
                 self.runs.log_best(*top)
         return state, stored, best_label(top, front_size)
 
-    def abandon(self, trial: Trial, run_id: str | None, reason: str, status: str = "FAILED") -> None:
+    def abandon(self, trial: Trial, run_id: str | None, reason: str, status: str = "failed") -> None:
         """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""
         try:
             self._tell(trial, {keys.TRIAL_FAIL_REASON: reason}, state=TrialState.FAIL)
@@ -222,7 +222,7 @@ class TrialRecords:
         return True
 
 
-def close_stale_run(runs: StudyRuns | None, trial: FrozenTrial, reason: str) -> None:
+def close_stale_run(runs: StudyTracker | None, trial: FrozenTrial, reason: str) -> None:
     """Close the MLflow run of a trial whose worker died (the heartbeat-stale callback's part)."""
     run_id = trial.user_attrs.get(keys.TRIAL_RUN)
     if runs is None or run_id is None:

@@ -28,7 +28,6 @@ from lrsweep.sweep._lock import StudyLock
 from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
 from lrsweep.sweep._outcome import TrialRecords, counts
 from lrsweep.sweep._retry import Retry, retrying
-from lrsweep.sweep._runs import StudyRuns
 from lrsweep.sweep._samplers import build_pruner, build_sampler, checked
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep._space import SearchSpace
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
     from optuna import Study
     from optuna.pruners import BasePruner
     from optuna.samplers import BaseSampler
+
+    from lrsweep.tracking import StudyTracker, Tracker
 
 __all__ = ["Compose", "SearchPlan", "SweepSession", "open_session", "plan_search"]
 
@@ -60,7 +61,7 @@ class SweepSession:
     n_trials: int
     total_steps: int | None
     segments: dict[str, int]
-    runs: StudyRuns | None
+    runs: StudyTracker | None
     lock: StudyLock
     heartbeats: Heartbeats
     retry: Retry
@@ -268,16 +269,12 @@ def _within_lr_range(
     return narrowed
 
 
-def _study_runs(config: DictConfig, study: Study, plan: SearchPlan) -> StudyRuns | None:
-    """The study's MLflow runs, when the sweep's config tracks to MLflow (the experiment is the study's name)."""
+def _study_runs(config: DictConfig, study: Study, plan: SearchPlan) -> StudyTracker | None:
+    """The study's side of the sweep's tracker (its parent run), where the tracker keeps one (``tracking=none``
+    does not)."""
     from hydra.utils import instantiate as hydra_instantiate
 
-    from lrsweep.tracking import MLflowTracker
-
-    tracker = hydra_instantiate(config.tracking)
-    if not isinstance(tracker, MLflowTracker):
-        return None
-    tracker.experiment_name = study.study_name
+    tracker: Tracker = hydra_instantiate(config.tracking)
     settings = {
         "n_trials": str(plan.n_trials),
         "direction": ",".join(plan.directions),
@@ -285,4 +282,4 @@ def _study_runs(config: DictConfig, study: Study, plan: SearchPlan) -> StudyRuns
         "pruner": type(plan.pruner).__name__,
         "objective": ",".join(plan.objectives),
     }
-    return StudyRuns(tracker, study, settings, plan.objectives)
+    return tracker.study_tracker(study, settings, plan.objectives)

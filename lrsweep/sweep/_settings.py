@@ -23,7 +23,8 @@ PRESETS = {"sampler": "tpe", "pruner": "median"}
 
 
 def _doc(shown: str, meaning: str) -> dict[str, str]:
-    """A field's row in the settings table (``docs/configuration.md``): the default as shown there, and what the setting does."""
+    """A field's row in the settings table (``docs/configuration.md``): the default as shown there, and what the
+    setting does."""
     return {"shown": shown, "meaning": meaning}
 
 
@@ -58,8 +59,9 @@ class SweepSettings:
         metadata=_doc(
             "`auto`",
             "trials at a time on this machine: with Hydra's basic launcher, that many warm worker processes (a freed "
-            "one takes the next trial at once, no batch barrier), shared out over the GPUs (see [GPUs](scaling-out.md#gpus)); `auto` "
-            "is one trial at a time in the sweep's own process on a machine without an NVIDIA GPU, and several warm "
+            "one takes the next trial at once, no batch barrier), shared out over the GPUs (see "
+            "[GPUs](scaling-out.md#gpus)); `auto` is one trial at a time in the sweep's own process on a machine "
+            "without an NVIDIA GPU, and several warm "
             "workers per GPU on one with. With another launcher (`hydra/launcher=joblib`, `submitit_slurm`, …) that "
             "many trials per launch (`auto`: 1)",
         ),
@@ -152,7 +154,10 @@ class SweepSettings:
     )
     params: dict[str, Any] = field(
         default_factory=dict,
-        metadata=_doc("the sweep file's", "search space, in hydra-optuna-sweeper's grammar ([Sweeps](sweeps.md#the-search-space-grammar))"),
+        metadata=_doc(
+            "the sweep file's",
+            "search space, in hydra-optuna-sweeper's grammar ([Sweeps](sweeps.md#the-search-space-grammar))",
+        ),
     )
     conditional: dict[str, Any] = field(
         default_factory=dict,

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from lrsweep.sweep._lr_range import RangeTestRunner
-    from lrsweep.sweep._runs import StudyRuns
+    from lrsweep.tracking import StudyTracker
 
 __all__ = ["OptunaSweep", "SweepStopped"]
 
@@ -130,18 +130,18 @@ class OptunaSweep:
         slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
         done = counts(session.study)[0]
         progress = SweepProgress(session.study.study_name, session.n_trials, done, session.epochs)
-        status = "FAILED"
+        status = "failed"
         try:
             with progress:
                 run_loop(session, slots, progress)
             if settings.verify_top:
                 run_verification(session, slots, range_test or self._range_test(job_config))
-            status = "FINISHED"
+            status = "finished"
         except KeyboardInterrupt:
-            status = "KILLED"
+            status = "killed"
             raise
         finally:
-            slots.close(cancel=status != "FINISHED")
+            slots.close(cancel=status != "finished")
             session.close()
             _close_parent(session, status)
         self._write_results(session)
@@ -203,20 +203,14 @@ class OptunaSweep:
         """The study's LR range test, on one job's config: its files in the sweep's folder, its MLflow run under
         the study's (it runs in this process, once per study; see :mod:`lrsweep.sweep._lr_range`)."""
 
-        def run(runs: StudyRuns | None) -> dict[str, Any]:
+        def run(runs: StudyTracker | None) -> dict[str, Any]:
             from lrsweep.lrfind import log_range_test, range_test, write_range_test
 
             test = range_test(job_config)
             write_range_test(test, str(self.config.hydra.sweep.dir))
             run_id = None
             if runs is not None:
-                from lrsweep.tracking import MLflowTracker
-
-                tracker = MLflowTracker(
-                    tracking_uri=runs.tracker.tracking_uri,
-                    experiment_name=runs.study.study_name,
-                    parent_run_id=runs.parent_run_id,
-                )
+                tracker = runs.nested()
                 settings = {f"lr_find.{key}": str(value) for key, value in job_config.lr_find.items()}
                 run_id = log_range_test(test, tracker, settings)
             log.info("range test: %s", test.summary())
@@ -290,9 +284,7 @@ class OptunaSweep:
             lines += verdict_lines(verified, names[0], controls, maximize)
         lines.append(f"optuna-dashboard {mask(session.storage)}")
         if runs is not None:
-            from lrsweep.tracking import ui_lines
-
-            lines += ui_lines(runs.tracker.tracking_uri, runs.experiment_id)
+            lines += runs.ui_lines()
         print("\n".join(lines))
 
 

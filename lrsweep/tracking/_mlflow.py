@@ -1,17 +1,22 @@
-"""MLflow tracking through :class:`mlflow.MlflowClient`, one explicit run id, no global active run."""
+"""MLflow tracking through :class:`mlflow.MlflowClient`, one explicit run id, no global active run: a trial's
+runs (:class:`MLflowTracker`) and a study's parent run with its trials' runs (:class:`MLflowStudyTracker`)."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lrsweep import _records as keys
 from lrsweep._secrets import mask, reveal
-from lrsweep.tracking._base import Metric, Tracker
+from lrsweep.tracking._base import Metric, StudyTracker, Tracker
 
-__all__ = ["MLflowTracker", "resolve_tracking_uri"]
+if TYPE_CHECKING:
+    from optuna import Study
+
+__all__ = ["MLflowStudyTracker", "MLflowTracker", "resolve_tracking_uri"]
 
 # MLflow's limits for one log_batch request.
 _MAX_METRICS_PER_BATCH = 1000
@@ -191,6 +196,13 @@ class MLflowTracker(Tracker):
         if self.run_id is not None and self._owns_run:
             self.client.set_terminated(self.run_id, _STATUS[status])
 
+    def study_tracker(
+        self, study: Study, settings: Mapping[str, str], objectives: Sequence[str]
+    ) -> StudyTracker | None:
+        """The study's parent run in the experiment named after the study, and its trials' runs under it."""
+        self.experiment_name = study.study_name
+        return MLflowStudyTracker(self, study, settings, objectives)
+
     def describe(self) -> str:
         return f"MLflow run {self.run_id} in experiment '{self.experiment_name}' at {mask(self.tracking_uri)}"
 
@@ -208,3 +220,113 @@ def _system_monitor(run_id: str, tracking_uri: str, interval: float) -> Any:
     monitor = SystemMetricsMonitor(run_id, sampling_interval=interval, tracking_uri=tracking_uri)
     monitor.start()
     return monitor
+
+
+_FINISHED = ("COMPLETE", "PRUNED")  # the Optuna states whose run ends finished; any other, failed
+
+
+class MLflowStudyTracker(StudyTracker):
+    """The study's parent run, found or created, and a child run for each trial (see :class:`StudyTracker`)."""
+
+    def __init__(
+        self, tracker: MLflowTracker, study: Study, settings: Mapping[str, str], objectives: Sequence[str] = ("value",)
+    ) -> None:
+        self.tracker = tracker
+        self.tracking_uri = tracker.tracking_uri
+        self.objectives = list(objectives)
+        self.client = tracker.client
+        self.study = study
+        self.experiment_id = tracker.experiment_id_for_name()
+        self.parent_run_id = self._parent(settings)
+        shown = mask(tracker.tracking_uri)  # for export and report, which reveal it again from the environment
+        if study.user_attrs.get(keys.STUDY_TRACKING_URI) != shown:
+            study.set_user_attr(keys.STUDY_TRACKING_URI, shown)
+
+    def _parent(self, settings: Mapping[str, str]) -> str:
+        known = self.study.user_attrs.get(keys.STUDY_PARENT_RUN)
+        if known is None:
+            found = self.client.search_runs(
+                [self.experiment_id],
+                filter_string=(
+                    f"tags.`{keys.TAG_ROLE}` = '{keys.ROLE_STUDY}' "
+                    f"and tags.`{keys.TAG_STUDY}` = '{self.study.study_name}'"
+                ),
+                max_results=1,
+            )
+            known = found[0].info.run_id if found else None
+        if known is not None:
+            self.client.update_run(known, status="RUNNING")
+            return str(known)
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=self.study.study_name,
+            tags={keys.TAG_ROLE: keys.ROLE_STUDY, keys.TAG_STUDY: self.study.study_name},
+        )
+        from mlflow.entities import Param
+
+        self.client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in settings.items()])
+        self.study.set_user_attr(keys.STUDY_PARENT_RUN, run.info.run_id)
+        return str(run.info.run_id)
+
+    def child(self, number: int) -> str:
+        from mlflow.entities import Param
+
+        tags = {
+            keys.TAG_PARENT: self.parent_run_id,
+            keys.TAG_ROLE: keys.ROLE_TRIAL,
+            keys.TAG_STUDY: self.study.study_name,
+            keys.TAG_TRIAL: str(number),
+            keys.TAG_STATE: "RUNNING",
+        }
+        run = self.client.create_run(self.experiment_id, run_name=f"trial-{number}", tags=tags)
+        params = [Param(keys.TAG_STUDY, self.study.study_name), Param(keys.TAG_TRIAL, str(number))]
+        self.client.log_batch(run.info.run_id, params=params)
+        return str(run.info.run_id)
+
+    def finish_child(
+        self,
+        run_id: str,
+        state: str,
+        values: Sequence[float] | None,
+        reason: str | None,
+        status: str | None = None,
+        front_size: int | None = None,
+    ) -> None:
+        """The value is metric ``optuna.value``; in a multi-objective study each objective's is
+        ``optuna.value.<objective>``, and ``front_size`` the parent run's ``pareto_front_size``."""
+        from mlflow.entities import Metric, RunTag
+
+        tags = [RunTag(keys.TAG_STATE, state)]
+        if reason:
+            tags.append(RunTag(keys.TAG_FAIL_REASON, reason[:4000]))
+        metrics = []
+        if values is not None:
+            names = keys.value_metrics(self.objectives) if len(values) == len(self.objectives) else [keys.METRIC_VALUE]
+            metrics = [Metric(name, float(value), 0, 0) for name, value in zip(names, values, strict=False)]
+        self.client.log_batch(run_id, metrics=metrics, tags=tags)
+        self.client.set_terminated(run_id, _STATUS[status or ("finished" if state in _FINISHED else "failed")])
+        if front_size is not None and values is not None:
+            self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_FRONT, float(front_size), 0, 0)])
+
+    def log_best(self, number: int, value: float) -> None:
+        from mlflow.entities import Metric
+
+        self.client.log_batch(self.parent_run_id, metrics=[Metric(keys.METRIC_BEST, float(value), 0, number)])
+
+    def log_params(self, params: Mapping[str, str]) -> None:
+        from mlflow.entities import Param
+
+        self.client.log_batch(self.parent_run_id, params=[Param(k, v) for k, v in params.items()])
+
+    def nested(self) -> Tracker:
+        return MLflowTracker(
+            tracking_uri=self.tracking_uri, experiment_name=self.study.study_name, parent_run_id=self.parent_run_id
+        )
+
+    def finish(self, status: str) -> None:
+        self.client.set_terminated(self.parent_run_id, _STATUS[status])
+
+    def ui_lines(self, what: str = "the study's runs") -> list[str]:
+        from lrsweep.tracking._ui import ui_lines
+
+        return ui_lines(self.tracking_uri, self.experiment_id, what)
