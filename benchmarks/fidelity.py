@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.search import BIN, best_so_far, finish_results, start_results, study_parser
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 
 __all__ = ["ARMS", "main", "run_arm", "time_to_reach"]
 

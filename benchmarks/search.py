@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 
 __all__ = ["ARMS", "finish_results", "main", "run_arm", "start_results", "study_parser"]
 

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 
 __all__ = ["main", "run"]
 
@@ -145,7 +145,7 @@ def _naive(args: argparse.Namespace, work: Path, schedules: list[dict[str, Any]]
 def _naive_environments(jobs: int) -> list[dict[str, str | None]]:
     """Several naive processes at a time share the GPUs as lrsweep's workers do (one alone gets the defaults)."""
     from lrsweep._backend import backend_name
-    from lrsweep.sweep._devices import visible_accelerators, worker_environments
+    from lrsweep.sweep.workers._devices import visible_accelerators, worker_environments
 
     if jobs == 1:
         return [{}]

@@ -66,7 +66,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     """One study: how many trainings it ran, its wall time, and its pick (the trial's overrides, family, value)."""
     import optuna
 
-    from lrsweep import _records as keys
+    from lrsweep import _keys as keys
     from lrsweep.sweep import verdicts
 
     storage, name = f"sqlite:///{work / 'verify.db'}", f"{arm}_seed{seed}"

@@ -1,6 +1,6 @@
-"""The worked examples that are not the tutorial, end to end as ``docs/your-model-and-data.md`` runs them: a 2-trial sweep, export
-(whose module trains the example's model in a fresh process), report; and a user's own module imported from the
-working directory."""
+"""The worked examples that are not the tutorial, end to end as ``docs/your-model-and-data.md`` runs them: a
+2-trial sweep, export (whose module trains the example's model in a fresh process), report; and a user's own
+module imported from the working directory."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The shape the codebase keeps (issue 13): no two modules of lrsweep/ import each other, none is over ~350 lines,
-and no function of the sweep engine is over ~60 lines."""
+"""The shape the codebase keeps (docs/design.md): the rooms of the sweep engine import only the rooms they may, no
+two modules of lrsweep/ import each other, none is over ~350 lines, no function of the sweep engine is over ~60
+lines, and MLflow is imported only in lrsweep/tracking/."""
 
 from __future__ import annotations
 
@@ -51,11 +52,11 @@ def test_no_module_is_over_350_lines():
 
 def test_no_function_of_the_sweep_engine_is_over_60_lines():
     long = {}
-    for path in (PACKAGE / "sweep").glob("*.py"):
+    for path in (PACKAGE / "sweep").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             if function and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > 60:
-                long[f"{path.name}:{node.name}"] = node.end_lineno - node.lineno + 1
+                long[f"{path.relative_to(PACKAGE)}:{node.name}"] = node.end_lineno - node.lineno + 1
     assert long == {}
 
 
@@ -80,3 +81,31 @@ def test_mlflow_is_imported_only_in_the_tracking_package():
         if "mlflow" in _imported_roots(path) and (PACKAGE / "tracking") not in path.parents
     )
     assert outside == []
+
+
+# docs/design.md: the rooms of lrsweep/sweep/ and the rooms each may import (the top of the package, any).
+ROOMS = {"space": set(), "storage": set(), "job": {"storage"}, "trials": {"job", "storage"}, "workers": {"trials"}}
+
+
+def test_each_room_of_the_sweep_engine_imports_only_the_rooms_it_may():
+    modules = _modules()
+    wrong = {}
+    for name, path in modules.items():
+        parts = name.split(".")
+        if parts[:2] != ["lrsweep", "sweep"] or len(parts) < 3 or parts[2] not in ROOMS:
+            continue
+        room = parts[2]
+        for target in _imports(name, path, modules):
+            other = target.split(".")
+            if other[:2] != ["lrsweep", "sweep"]:
+                continue  # the rest of lrsweep: schedules, training, tracking, ...
+            if len(other) < 3 or other[2] not in ROOMS or (other[2] != room and other[2] not in ROOMS[room]):
+                wrong.setdefault(name, []).append(target)
+    assert wrong == {}
+
+
+def test_every_room_is_in_the_design():
+    design = (PACKAGE.parent / "docs" / "design.md").read_text()
+    rooms = sorted(p.name for p in (PACKAGE / "sweep").iterdir() if (p / "__init__.py").exists())
+    assert rooms == sorted(ROOMS)
+    assert all(f"**`{room}/`**" in design for room in rooms)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 
 if TYPE_CHECKING:
     from lrsweep.lrfind._run import RangeTest

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep.results._trials import load_study, objectives_of
 from lrsweep.sweep._fingerprint import describe
 

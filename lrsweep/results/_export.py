@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
 from lrsweep.results._snippet import TrialSetup, snippet
 from lrsweep.results._trials import load_study, objectives_of
@@ -154,7 +154,7 @@ def pick(study: Any) -> tuple[Any, str | None]:
     verified its top configurations over fresh seeds, else the search's best; in a multi-objective study, the
     trial of its Pareto front that is best on the first objective (the next ones break ties)."""
     if len(study.directions) == 1:
-        from lrsweep.sweep._outcome import best
+        from lrsweep.sweep.trials._queries import best
 
         found = verdicts(study)
         top = best(study)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask
 from lrsweep.sweep import default_storage, study_storage

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import TraceUnavailableError
 from lrsweep.results._pareto import front_table, plot_pareto_front
 from lrsweep.results._report import (

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
-from lrsweep import _records as keys
-from lrsweep.sweep._database import default_storage
-from lrsweep.sweep._job import JobReport, carry_record
+from lrsweep import _keys as keys
+from lrsweep.sweep.job._report import JobReport, carry_record
+from lrsweep.sweep.storage._urls import default_storage
 
 if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
-    from lrsweep.sweep._pruning import OptunaPruning
     from lrsweep.sweep._verify import Verdict, verdicts
+    from lrsweep.sweep.job._pruning import OptunaPruning
 
 __all__ = [
     "JobReport",
@@ -53,11 +53,11 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
 
     load_keras()  # before the pruning callback imports it: the backend's start-up lines go to its log
     from lrsweep.sweep._progress import report_epoch
-    from lrsweep.sweep._pruning import OptunaPruning
-    from lrsweep.sweep._retry import retrying
     from lrsweep.sweep._samplers import build_pruner
     from lrsweep.sweep._settings import DEFAULTS
-    from lrsweep.sweep._study import load_trial
+    from lrsweep.sweep.job._pruning import OptunaPruning
+    from lrsweep.sweep.storage._retry import retrying
+    from lrsweep.sweep.storage._study import load_trial
     from lrsweep.training import MEASURED, objective_names
 
     names = objective_names(config.trainer)
@@ -79,7 +79,7 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
         from functools import partial
 
         from lrsweep._plain import plain
-        from lrsweep.sweep._pruning import after_the_peak
+        from lrsweep.sweep.job._pruning import after_the_peak
 
         judge_from = partial(after_the_peak, plain(config.schedule))
     return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable, judge_from=judge_from)
@@ -88,6 +88,6 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
 def study_storage(url: str | None = None, field: str = "--storage") -> BaseStorage:
     """The Optuna storage of a study database URL (``None``: :func:`default_storage`), one per URL and process;
     a :class:`~lrsweep._errors.StorageError` naming ``field`` if it cannot be reached."""
-    from lrsweep.sweep._study import make_storage
+    from lrsweep.sweep.storage._study import make_storage
 
     return make_storage(url, field=field)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
-from lrsweep.sweep._space import SearchSpace
+from lrsweep.sweep.space._grammar import SearchSpace
 
 if TYPE_CHECKING:
     from optuna import Study

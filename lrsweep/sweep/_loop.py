@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING
 
 from optuna.trial import Trial, TrialState
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import LRSweepError
-from lrsweep.sweep._heartbeat import fail_stale_trials
-from lrsweep.sweep._outcome import Outcome, counts
-from lrsweep.sweep._overrides import TrialTarget, trial_overrides
-from lrsweep.sweep._sample import sample, to_override
 from lrsweep.sweep._verify import control_fixed
+from lrsweep.sweep.job._overrides import TrialTarget, trial_overrides
+from lrsweep.sweep.space._sample import sample, to_override
+from lrsweep.sweep.storage._heartbeat import fail_stale_trials
+from lrsweep.sweep.trials._outcome import Outcome
+from lrsweep.sweep.trials._queries import counts
 
 if TYPE_CHECKING:
-    from lrsweep.sweep._lr_range import RangeTestRunner
     from lrsweep.sweep._progress import SweepProgress
     from lrsweep.sweep._session import SweepSession
-    from lrsweep.sweep._slots import Slots
+    from lrsweep.sweep.space._lr_range import RangeTestRunner
+    from lrsweep.sweep.workers._executors import Slots
 
 __all__ = ["SweepStopped", "run_loop", "run_verification"]
 
@@ -210,8 +211,8 @@ def _controls(session: SweepSession, range_test: RangeTestRunner) -> dict[str, l
     """Each control's overrides, at the LR range test's minimum/10 (the study's test, run now if it has none);
     one line for each control that does not apply (call under the study's lock)."""
     from lrsweep._plain import plain
-    from lrsweep.sweep._lr_range import study_range
     from lrsweep.sweep._verify import control_overrides
+    from lrsweep.sweep.space._lr_range import study_range
 
     if not session.settings.controls:
         return {}

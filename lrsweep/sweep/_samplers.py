@@ -11,7 +11,7 @@ import optuna
 from omegaconf import DictConfig
 
 from lrsweep._errors import ConfigError
-from lrsweep.sweep._space import SearchSpace, grid_values
+from lrsweep.sweep.space._grammar import SearchSpace, grid_values
 
 __all__ = ["build_pruner", "build_sampler", "checked", "instantiate"]
 

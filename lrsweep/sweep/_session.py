@@ -17,21 +17,22 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
 from lrsweep._secrets import mask, remember_all, reveal
-from lrsweep.sweep._custom import Extend, custom_space
-from lrsweep.sweep._database import default_storage, normalize_url
 from lrsweep.sweep._fingerprint import bind
-from lrsweep.sweep._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
-from lrsweep.sweep._lock import StudyLock
-from lrsweep.sweep._lr_range import RangeTestRunner, narrow, study_range
-from lrsweep.sweep._outcome import TrialRecords, counts
-from lrsweep.sweep._retry import Retry, retrying
 from lrsweep.sweep._samplers import build_pruner, build_sampler, checked
 from lrsweep.sweep._settings import SweepSettings
-from lrsweep.sweep._space import SearchSpace
-from lrsweep.sweep._study import connect_storage, open_study
+from lrsweep.sweep.space._custom import Extend, custom_space
+from lrsweep.sweep.space._grammar import SearchSpace
+from lrsweep.sweep.space._lr_range import RangeTestRunner, narrow, study_range
+from lrsweep.sweep.storage._heartbeat import Heartbeats, RetryStaleTrial, fail_stale_trials
+from lrsweep.sweep.storage._lock import StudyLock
+from lrsweep.sweep.storage._retry import Retry, retrying
+from lrsweep.sweep.storage._study import connect_storage, open_study
+from lrsweep.sweep.storage._urls import default_storage, normalize_url
+from lrsweep.sweep.trials._queries import counts
+from lrsweep.sweep.trials._writer import TrialRecords
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig

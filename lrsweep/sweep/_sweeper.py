@@ -1,15 +1,15 @@
 """The Optuna sweep behind ``hydra/sweeper=lrsweep``: check, join the study, run the loop, summarise.
 
 Each trial is one Hydra job per seed (``repeats``), run through the configured launcher or, for ``n_jobs > 1``
-with Hydra's basic launcher, in warm worker processes (:mod:`lrsweep.sweep._slots`). The job reattaches to its
-trial through the study storage, reports the objective after every epoch and stops when the pruner says so; the
-sweep alone writes the trial's records (:mod:`lrsweep.sweep._outcome`).
+with Hydra's basic launcher, in warm worker processes (:mod:`lrsweep.sweep.workers._executors`). The job
+reattaches to its trial through the study storage, reports the objective after every epoch and stops when the
+pruner says so; the sweep alone writes the trial's records (:mod:`lrsweep.sweep.trials._writer`).
 The study's budget is its total: a re-run of the same command resumes it and stops at ``n_trials``
 COMPLETE-or-PRUNED trials. Any number of workers (the same command on other machines, with a shared storage)
-can share the study: each asks for a trial under the study's lock (:mod:`lrsweep.sweep._lock`) only while
+can share the study: each asks for a trial under the study's lock (:mod:`lrsweep.sweep.storage._lock`) only while
 finished plus running trials are fewer than ``n_trials``, keeps its running trials' heartbeats
-(:mod:`lrsweep.sweep._heartbeat`), re-runs the trials of workers that died, and waits out a database outage
-(:mod:`lrsweep.sweep._retry`).
+(:mod:`lrsweep.sweep.storage._heartbeat`), re-runs the trials of workers that died, and waits out a database outage
+(:mod:`lrsweep.sweep.storage._retry`).
 """
 
 from __future__ import annotations
@@ -26,24 +26,24 @@ import optuna
 from hydra.core.plugins import Plugins
 from omegaconf import DictConfig
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._backend import backend_name
 from lrsweep._secrets import mask
-from lrsweep.sweep._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
-from lrsweep.sweep._database import default_storage
-from lrsweep.sweep._derive import derive_branches
-from lrsweep.sweep._devices import Accelerator, keep_off_accelerators, visible_accelerators
 from lrsweep.sweep._fingerprint import fingerprint
 from lrsweep.sweep._loop import SweepStopped, run_loop, run_verification
-from lrsweep.sweep._outcome import best, counts, front
-from lrsweep.sweep._overrides import fixed_overrides
-from lrsweep.sweep._plan import open_slots, own_workers, plan_workers
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._session import SearchPlan, SweepSession, open_session, plan_search
 from lrsweep.sweep._settings import SweepSettings
-from lrsweep.sweep._space import SearchSpace, parse_space
-from lrsweep.sweep._study import check_storage
 from lrsweep.sweep._verify import controls_of, verdict_lines, verdicts
+from lrsweep.sweep.job._overrides import fixed_overrides
+from lrsweep.sweep.space._branches import derive_branches
+from lrsweep.sweep.space._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
+from lrsweep.sweep.space._grammar import SearchSpace, parse_space
+from lrsweep.sweep.storage._study import check_storage
+from lrsweep.sweep.storage._urls import default_storage
+from lrsweep.sweep.trials._queries import best, counts, front
+from lrsweep.sweep.workers._count import open_slots, own_workers, plan_workers
+from lrsweep.sweep.workers._devices import Accelerator, keep_off_accelerators, visible_accelerators
 from lrsweep.training import DryRun, dry_run, validate
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from optuna import Study
     from optuna.trial import FrozenTrial
 
-    from lrsweep.sweep._lr_range import RangeTestRunner
+    from lrsweep.sweep.space._lr_range import RangeTestRunner
     from lrsweep.tracking import StudyTracker
 
 __all__ = ["OptunaSweep", "SweepStopped"]
@@ -201,7 +201,7 @@ class OptunaSweep:
 
     def _range_test(self, job_config: DictConfig) -> RangeTestRunner:
         """The study's LR range test, on one job's config: its files in the sweep's folder, its MLflow run under
-        the study's (it runs in this process, once per study; see :mod:`lrsweep.sweep._lr_range`)."""
+        the study's (it runs in this process, once per study; see :mod:`lrsweep.sweep.space._lr_range`)."""
 
         def run(runs: StudyTracker | None) -> dict[str, Any]:
             from lrsweep.lrfind import log_range_test, range_test, write_range_test

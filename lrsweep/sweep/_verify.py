@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.trial import TrialState
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 
 if TYPE_CHECKING:
     from optuna import Study

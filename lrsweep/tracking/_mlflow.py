@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._secrets import mask, reveal
 from lrsweep.tracking._base import Metric, StudyTracker, Tracker
 

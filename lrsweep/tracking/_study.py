@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._secrets import reveal
 from lrsweep.tracking._mlflow import resolve_tracking_uri
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
 from lrsweep._plain import plain
 
@@ -165,7 +165,7 @@ def objective_direction(objective: str, direction: str | None = None) -> str:
 
 def setup_record(config: Any) -> dict[str, Any]:
     """How a composed config compiles and fits its model, as a trial's record keeps it for ``lrsweep export``:
-    under :data:`~lrsweep._records.TRIAL_JOB`, the groups' chosen options (where Hydra composed the config) and
+    under :data:`~lrsweep._keys.TRIAL_JOB`, the groups' chosen options (where Hydra composed the config) and
     their resolved values, from which the export writes an experiment that retrains the trial."""
     trainer = config.trainer
     record = {

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import TrialFailedError, TrialPrunedError
 from lrsweep.training._compile import MEASURED, objective_names
 from lrsweep.training._instantiate import instantiate

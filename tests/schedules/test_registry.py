@@ -14,10 +14,10 @@ import yaml
 
 from lrsweep._paths import config_dir
 from lrsweep.schedules import FAMILIES, OwnSchedule, StepSchedule, from_config
-from lrsweep.sweep._derive import derive_branches
-from lrsweep.sweep._sample import sample
 from lrsweep.sweep._settings import flatten
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.space._branches import derive_branches
+from lrsweep.sweep.space._grammar import parse_space
+from lrsweep.sweep.space._sample import sample
 
 OWN = sorted(name for name, cls in FAMILIES.items() if cls.keras_object.startswith("lrsweep.schedules."))
 SWEEP_FILES = sorted(p.stem for p in (config_dir() / "sweep").glob("*.yaml"))

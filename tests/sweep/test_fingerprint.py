@@ -12,7 +12,7 @@ import optuna
 import pytest
 
 from lrsweep.sweep._fingerprint import differences, fingerprint
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.space._grammar import parse_space
 
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 ROOT = Path(__file__).resolve().parents[2]

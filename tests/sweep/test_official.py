@@ -23,9 +23,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from hydra_plugins.lrsweep_sweeper.config import SAMPLERS
 from lrsweep.results import check_study, export_trial, write_report
-from lrsweep.sweep._overrides import fixed_overrides
 from lrsweep.sweep._samplers import build_sampler
-from lrsweep.sweep._space import parse_expression, parse_space
+from lrsweep.sweep.job._overrides import fixed_overrides
+from lrsweep.sweep.space._grammar import parse_expression, parse_space
 
 LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 OFFICIAL = Path(__file__).with_name("official")

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from hydra_plugins.lrsweep_sweeper.config import PRUNERS, SAMPLERS
 from lrsweep import ConfigError
 from lrsweep.sweep._samplers import build_sampler, checked
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.space._grammar import parse_space
 
 CLASSES = {
     "tpe": optuna.samplers.TPESampler,

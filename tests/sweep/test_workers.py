@@ -24,7 +24,7 @@ _ready: set[str] = set()
 
 @pytest.fixture(scope="module")
 def tracking_server(tmp_path_factory):
-    """One MLflow tracking server for the module, its store a PostgreSQL database (the recipe of docs/scaling-out.md)."""
+    """One MLflow tracking server for the module, its store a PostgreSQL database (docs/scaling-out.md's recipe)."""
     with fresh_database("postgresql") as (store, _), mlflow_server(store, tmp_path_factory.mktemp("mlflow")) as uri:
         yield uri
 

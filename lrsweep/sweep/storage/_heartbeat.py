@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial
 
-from lrsweep import _records as keys
-from lrsweep.sweep._outcome import close_stale_run
+from lrsweep import _keys as keys
 
 if TYPE_CHECKING:
     from optuna import Study
@@ -119,3 +118,14 @@ def fail_stale_trials(study: Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+
+
+def close_stale_run(runs: StudyTracker | None, trial: FrozenTrial, reason: str) -> None:
+    """Close the MLflow run of a trial whose worker died (the heartbeat-stale callback's part)."""
+    run_id = trial.user_attrs.get(keys.TRIAL_RUN)
+    if runs is None or run_id is None:
+        return
+    try:
+        runs.finish_child(run_id, "FAIL", None, reason)
+    except Exception as error:  # MLflow unreachable: the retry matters more
+        log.warning("could not close the MLflow run of trial %d: %s", trial.number, error)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lrsweep.sweep._overrides import TrialTarget, fixed_overrides, trial_overrides
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.job._overrides import TrialTarget, fixed_overrides, trial_overrides
+from lrsweep.sweep.space._grammar import parse_space
 
 
 def test_a_deletion_typed_without_a_value_reaches_the_job_as_typed():

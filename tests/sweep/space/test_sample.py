@@ -8,8 +8,8 @@ import optuna
 import pytest
 
 from lrsweep.schedules import from_config
-from lrsweep.sweep._sample import enqueue_params, sample, to_override
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.space._grammar import parse_space
+from lrsweep.sweep.space._sample import enqueue_params, sample, to_override
 
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 

@@ -9,7 +9,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from optuna.trial import Trial
 
 from lrsweep._errors import ConfigError
-from lrsweep.sweep._space import Entry, SearchSpace, Structured
+from lrsweep.sweep.space._grammar import Entry, SearchSpace, Structured
 
 __all__ = ["enqueue_params", "sample", "to_override"]
 

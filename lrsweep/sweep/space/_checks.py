@@ -15,14 +15,14 @@ import optuna
 from optuna.distributions import CategoricalDistribution, IntDistribution
 
 from lrsweep._errors import ConfigError, LRSweepError
-from lrsweep.sweep._derive import baseline
-from lrsweep.sweep._sample import enqueue_params, sample
-from lrsweep.sweep._space import SearchSpace, Structured, parse_expression
+from lrsweep.sweep.space._baselines import baseline
+from lrsweep.sweep.space._grammar import SearchSpace, Structured, parse_expression
+from lrsweep.sweep.space._sample import enqueue_params, sample
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from lrsweep.sweep._custom import Extend
+    from lrsweep.sweep.space._custom import Extend
 
 __all__ = ["baseline_params", "check_custom_hook", "check_group_choices", "check_run_length"]
 
@@ -160,7 +160,7 @@ def baseline_params(
     notes: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The Optuna params of the ``enqueue`` entries that fit the study, computed before it exists (see
-    :func:`~lrsweep.sweep._derive.baseline`); one line in ``notes`` (else the log) for each kind left out:
+    :func:`~lrsweep.sweep.space._baselines.baseline`); one line in ``notes`` (else the log) for each kind left out:
 
     - the tutorial's runs (``+tutorial: …``) unless the study trains the tutorial's CNN with SGD on Fashion-MNIST:
       their rates were tuned for that;

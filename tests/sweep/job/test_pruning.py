@@ -1,4 +1,4 @@
-"""The pruning callback (lrsweep.sweep._pruning): with ``prune_from=peak`` a schedule is not judged before its
+"""The pruning callback (lrsweep.sweep.job._pruning): with ``prune_from=peak`` a schedule is not judged before its
 learning rate has peaked; its earlier epochs are still reported to the study."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from lrsweep._errors import TrialPrunedError
 from lrsweep.schedules import lr_trace
-from lrsweep.sweep._pruning import OptunaPruning, after_the_peak
+from lrsweep.sweep.job._pruning import OptunaPruning, after_the_peak
 
 ONE_CYCLE = {"family": "one_cycle", "max_learning_rate": 0.1, "pct_start": 0.39}
 

@@ -1,7 +1,7 @@
 """Study database URLs and the SQLAlchemy engine settings every connection to them uses.
 
-Both the study storage (:mod:`lrsweep.sweep._study`) and the study lock (:mod:`lrsweep.sweep._lock`) read these;
-neither imports the other's module for them.
+Both the study storage (:mod:`lrsweep.sweep.storage._study`) and the study lock
+(:mod:`lrsweep.sweep.storage._lock`) read these; neither imports the other's module for them.
 """
 
 from __future__ import annotations

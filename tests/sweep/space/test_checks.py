@@ -1,4 +1,4 @@
-"""What a sweep checks of its search before the study exists (lrsweep.sweep._checks), in process."""
+"""What a sweep checks of its search before the study exists (lrsweep.sweep.space._checks), in process."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from lrsweep._errors import ConfigError
 from lrsweep._paths import config_dir
 from lrsweep._preflight import quote_sweeper_params
 from lrsweep.schedules import FAMILIES
-from lrsweep.sweep._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
-from lrsweep.sweep._custom import custom_space
-from lrsweep.sweep._space import parse_space
+from lrsweep.sweep.space._checks import baseline_params, check_custom_hook, check_group_choices, check_run_length
+from lrsweep.sweep.space._custom import custom_space
+from lrsweep.sweep.space._grammar import parse_space
 
 
 def _groups(key):
@@ -118,9 +118,9 @@ def test_sweeper_params_on_the_command_line_are_quoted_for_hydra():
 def test_tpe_observes_only_values_inside_the_all_families_space():
     """make sweep's study: the tutorial's baselines that fit its space are enqueued; every trial TPE then sees,
     baselines included, lies inside the distributions the space declares."""
-    from lrsweep.sweep._derive import derive_branches
-    from lrsweep.sweep._sample import sample
-    from tests.sweep.test_derive import all_families_sweeper, composer, sweep_file_params
+    from lrsweep.sweep.space._branches import derive_branches
+    from lrsweep.sweep.space._sample import sample
+    from tests.sweep.space.test_branches import all_families_sweeper, composer, sweep_file_params
 
     sweeper = all_families_sweeper()
     params, conditional = derive_branches({}, sweeper["conditional"], sweep_file_params)

@@ -9,8 +9,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from lrsweep.schedules import get_family
-from lrsweep.sweep._lr_range import narrow
-from lrsweep.sweep._space import Structured, parse_space
+from lrsweep.sweep.space._grammar import Structured, parse_space
+from lrsweep.sweep.space._lr_range import narrow
 from tests.sweep.test_sweeper import command, lrsweep, mlflow, study
 
 

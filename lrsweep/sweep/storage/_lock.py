@@ -48,7 +48,7 @@ class StudyLock:
             import sqlalchemy
             from sqlalchemy.pool import NullPool
 
-            from lrsweep.sweep._database import engine_kwargs
+            from lrsweep.sweep.storage._urls import engine_kwargs
 
             kwargs = engine_kwargs(self.url, pooled=False)
             self._engine = sqlalchemy.create_engine(self.url, poolclass=NullPool, **kwargs)

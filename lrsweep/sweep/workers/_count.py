@@ -1,4 +1,4 @@
-"""How many trials run at a time, where, and the slots they run in (see :mod:`lrsweep.sweep._slots`)."""
+"""How many trials run at a time, where, and the slots they run in (see :mod:`lrsweep.sweep.workers._executors`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from hydra.types import HydraContext
     from omegaconf import DictConfig
 
-    from lrsweep.sweep._devices import Accelerator
-    from lrsweep.sweep._slots import Slots
+    from lrsweep.sweep.workers._devices import Accelerator
+    from lrsweep.sweep.workers._executors import Slots
 
 __all__ = ["WorkerPlan", "open_slots", "own_workers", "plan_workers"]
 
@@ -41,7 +41,7 @@ def plan_workers(
 ) -> WorkerPlan:
     """Resolve ``n_jobs`` (``auto``: trials_per_device x GPUs, 1 without a GPU) and each worker's environment."""
     from lrsweep._backend import backend_name
-    from lrsweep.sweep._devices import trials_per_device, worker_environments
+    from lrsweep.sweep.workers._devices import trials_per_device, worker_environments
 
     workers = n_jobs if isinstance(n_jobs, int) else 1
     if not accelerators:
@@ -69,7 +69,7 @@ def open_slots(plan: WorkerPlan, launcher: Launcher, hydra_context: HydraContext
     """Warm worker processes (basic launcher, several workers or GPUs), batches for other launchers, else inline."""
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 
-    from lrsweep.sweep._slots import InlineSlots, LauncherSlots, ProcessSlots
+    from lrsweep.sweep.workers._executors import InlineSlots, LauncherSlots, ProcessSlots
 
     if isinstance(launcher, BasicLauncher) and (plan.workers > 1 or plan.environments):
         assert launcher.task_function is not None  # set by Hydra's setup

@@ -18,8 +18,8 @@ from optuna.trial import Trial
 
 from lrsweep._errors import StorageError
 from lrsweep._secrets import mask, reveal
-from lrsweep.sweep._database import default_storage, engine_kwargs, normalize_url
-from lrsweep.sweep._lock import StudyLock
+from lrsweep.sweep.storage._lock import StudyLock
+from lrsweep.sweep.storage._urls import default_storage, engine_kwargs, normalize_url
 
 __all__ = ["check_storage", "connect_storage", "load_trial", "make_storage", "open_study"]
 

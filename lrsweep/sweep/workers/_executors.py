@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from optuna.trial import TrialState
 
-from lrsweep.sweep._outcome import Outcome, outcome_of
+from lrsweep.sweep.trials._outcome import Outcome, outcome_of
 
 if TYPE_CHECKING:
     from hydra.plugins.launcher import Launcher
@@ -153,7 +153,7 @@ def worker_pool(size: int, environments: Sequence[Mapping[str, str | None]] = ()
 
 def _start_worker(environments: list[dict[str, str | None]], started: Any) -> None:
     """A new worker takes the next environment in turn (its GPU and memory limit), before any backend starts."""
-    from lrsweep.sweep._devices import apply_environment
+    from lrsweep.sweep.workers._devices import apply_environment
 
     _die_with_parent()
     if environments:

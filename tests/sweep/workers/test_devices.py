@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lrsweep.sweep._devices import (
+from lrsweep.sweep.workers._devices import (
     MAX_TRIALS_PER_DEVICE,
     Accelerator,
     apply_environment,
@@ -18,7 +18,7 @@ from lrsweep.sweep._devices import (
     visible_accelerators,
     worker_environments,
 )
-from lrsweep.sweep._slots import worker_pool
+from lrsweep.sweep.workers._executors import worker_pool
 from lrsweep.training._footprint import CONTEXT_MIB, footprint_mib
 
 # `nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.free --format=csv,noheader,nounits` on a 3-GPU host
@@ -109,7 +109,7 @@ def test_the_jax_platform_comes_back_to_a_worker_after_the_sweep_hid_the_gpus():
     pytest.importorskip("jax")
     script = (
         "import jax\n"
-        "from lrsweep.sweep._devices import apply_environment, keep_off_accelerators\n"
+        "from lrsweep.sweep.workers._devices import apply_environment, keep_off_accelerators\n"
         "keep_off_accelerators()\n"
         "assert jax.config.jax_platforms == 'cpu'\n"
         "apply_environment({'JAX_PLATFORMS': None, 'CUDA_VISIBLE_DEVICES': '0'})\n"

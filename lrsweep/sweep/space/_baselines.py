@@ -1,8 +1,4 @@
-"""What a sweep file may leave to be derived: branches from each option's own sweep file, baselines from presets.
-
-``conditional: {schedule: sweep}`` makes each option ``X`` of the ``schedule`` choice a branch whose params are
-``sweep/X.yaml``'s ``hydra.sweeper.params``, so every family's search space is written once, in its own sweep
-file; without a ``schedule`` choice in ``params`` the options are every registered family.
+"""Baselines: the configurations a sweep tries first, from ``preset`` or from overrides.
 
 An ``enqueue`` entry is ``preset`` or a mapping of overrides: the composed config of those overrides gives every
 parameter of the space the entry does not name, so ``{schedule: constant}`` is the constant preset's setting and
@@ -17,55 +13,16 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import OmegaConf
 
 from lrsweep._errors import ConfigError
-from lrsweep.sweep._sample import to_override
-from lrsweep.sweep._space import SearchSpace, parse_expression
+from lrsweep.sweep.space._grammar import SearchSpace
+from lrsweep.sweep.space._sample import to_override
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-__all__ = ["PRESET", "baseline", "derive_branches"]
+__all__ = ["PRESET", "baseline"]
 
 PRESET = "preset"
 _ABSENT = object()
-
-LoadParams = Callable[[str], Mapping[str, Any] | None]
-"""``load("sweep/cosine_decay")``: that config file's ``hydra.sweeper.params``, or ``None`` if there is none."""
-
-
-def derive_branches(
-    params: Mapping[str, Any], conditional: Mapping[str, Any], load: LoadParams
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``params`` and ``conditional`` with every ``KEY: GROUP`` entry of ``conditional`` expanded into branches."""
-    params, expanded = dict(params), {}
-    for choice, branch in conditional.items():
-        if not isinstance(branch, str):
-            expanded[choice] = branch
-            continue
-        if "=" in choice:
-            raise ConfigError(f"hydra.sweeper.conditional.{choice}", branch, "a mapping of params")
-        if choice not in params:
-            from lrsweep.schedules import FAMILIES
-
-            params[choice] = f"choice({', '.join(FAMILIES)})"
-        for option in _options(choice, params[choice]):
-            found = load(f"{branch}/{option}")
-            if found is None:
-                raise ConfigError(
-                    f"hydra.sweeper.conditional.{choice}",
-                    branch,
-                    f"a config group with a sweep file for every option of {choice}: {branch}/{option}.yaml is missing",
-                )
-            expanded.setdefault(f"{choice}={option}", dict(found))
-    return params, expanded
-
-
-def _options(key: str, expression: Any) -> list[str]:
-    from optuna.distributions import CategoricalDistribution
-
-    parsed = parse_expression(key, expression)
-    if not isinstance(parsed, CategoricalDistribution):
-        raise ConfigError(f"hydra.sweeper.params.{key}", expression, "a choice(...) when conditional names a group")
-    return [str(option) for option in parsed.choices]
 
 
 def baseline(entry: Any, space: SearchSpace, compose: Callable[[list[str]], DictConfig]) -> dict[str, Any]:

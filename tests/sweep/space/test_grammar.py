@@ -7,8 +7,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from lrsweep import ConfigError
-from lrsweep.sweep._sample import sample
-from lrsweep.sweep._space import Structured, grid_values, parse_expression, parse_space
+from lrsweep.sweep.space._grammar import Structured, grid_values, parse_expression, parse_space
+from lrsweep.sweep.space._sample import sample
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.distributions import FloatDistribution
 
-from lrsweep import _records as keys
-from lrsweep.sweep._space import Entry, SearchSpace, Structured
+from lrsweep import _keys as keys
+from lrsweep.sweep.space._grammar import Entry, SearchSpace, Structured
 
 if TYPE_CHECKING:
     from optuna import Study

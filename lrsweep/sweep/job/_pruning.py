@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
-from lrsweep import _records as keys
+from lrsweep import _keys as keys
 from lrsweep._errors import TrialPrunedError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from optuna.trial import Trial
 
-    from lrsweep.sweep._retry import Retry
+    from lrsweep.sweep.storage._retry import Retry
 
 __all__ = ["OptunaPruning", "after_the_peak"]
 
@@ -94,7 +94,7 @@ class OptunaPruning(keras.callbacks.Callback):
         if epoch + 1 < self.first_judged:  # reported (the pruner sees it beside others), not yet judged
             return
         if self.retry(self.trial.should_prune, "asking the pruner"):
-            from lrsweep.sweep._job import carry_record
+            from lrsweep.sweep.job._report import carry_record
 
             error = TrialPrunedError(epoch, float(value))
             carry_record(error, self.record)
