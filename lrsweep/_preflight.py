@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrsweep._errors import ConfigError
+from lrsweep._internals import args_parser, config_repository
 from lrsweep.sweep._settings import PRESETS
 
 __all__ = ["check_group_choices", "quote_sweeper_params"]
@@ -48,11 +49,10 @@ def quote_sweeper_params(argv: Sequence[str]) -> list[str]:
 
 def _overrides(argv: Sequence[str]) -> list[Any] | None:
     """The parsed overrides, or None when Hydra should judge the command line itself."""
-    from hydra._internal.utils import get_args_parser
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
-        arguments, unknown = get_args_parser().parse_known_args(list(argv))
+        arguments, unknown = args_parser().parse_known_args(list(argv))
     except SystemExit:
         return None
     if unknown:
@@ -78,11 +78,9 @@ def check_group_choices(argv: Sequence[str], config_dir: str) -> None:
     overrides = _overrides(argv)
     if not overrides:
         return
-    from hydra._internal.config_repository import ConfigRepository
-    from hydra._internal.utils import create_config_search_path
     from hydra.core.object_type import ObjectType
 
-    repository = ConfigRepository(create_config_search_path(config_dir))
+    repository = config_repository(config_dir)
     _check_preset_fields(overrides, repository)
     for override in overrides:
         group = override.key_or_group

@@ -16,6 +16,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 
+from lrsweep._internals import node_of
+
 __all__ = ["MaskSecrets", "mask", "remember", "reveal"]
 
 MASK = "***"
@@ -68,7 +70,7 @@ def _mask_node(node: Any) -> None:
     """Mask, in place, every literal string value of a config that holds a URL with a password."""
     keys: list[Any] = list(node.keys()) if isinstance(node, DictConfig) else list(range(len(node)))
     for key in keys:
-        child = node._get_node(key)
+        child = node_of(node, key)
         if isinstance(child, DictConfig | ListConfig):
             _mask_node(child)
         elif not OmegaConf.is_interpolation(node, key) and not OmegaConf.is_missing(node, key):

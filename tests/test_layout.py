@@ -109,3 +109,23 @@ def test_every_room_is_in_the_design():
     rooms = sorted(p.name for p in (PACKAGE / "sweep").iterdir() if (p / "__init__.py").exists())
     assert rooms == sorted(ROOMS)
     assert all(f"**`{room}/`**" in design for room in rooms)
+
+
+def test_private_names_of_other_libraries_are_reached_only_in_internals():
+    """Optuna's, Hydra's and OmegaConf's private names (``study._storage``, ``hydra._internal``, ...) are held in
+    lrsweep/_internals.py, whose tests fail on an upgrade that moves one; elsewhere, no ``x._name`` of anything
+    but ``self`` or ``cls``, and no import of a private module."""
+    found = []
+    for path in [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "hydra_plugins").rglob("*.py")]:
+        if path == PACKAGE / "_internals.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.relative_to(PACKAGE.parent)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    found.append(f"{where} {ast.unparse(node)}")
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                root, *rest = node.module.split(".")
+                if root != "lrsweep" and any(part.startswith("_") for part in rest):
+                    found.append(f"{where} from {node.module}")
+    assert found == []

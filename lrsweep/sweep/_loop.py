@@ -16,6 +16,7 @@ from optuna.trial import Trial, TrialState
 
 from lrsweep import _keys as keys
 from lrsweep._errors import LRSweepError
+from lrsweep._internals import trial_id
 from lrsweep.sweep._verify import control_fixed
 from lrsweep.sweep.job._overrides import TrialTarget, trial_overrides
 from lrsweep.sweep.space._sample import sample, to_override
@@ -71,7 +72,7 @@ def run_loop(session: SweepSession, slots: Slots, progress: SweepProgress) -> No
         status = "killed" if isinstance(error, KeyboardInterrupt) else "failed"
         for trial, run_id in [*running.values(), *starting]:
             session.records.abandon(trial, run_id, reason, status)
-            session.heartbeats.remove(trial._trial_id)
+            session.heartbeats.remove(trial_id(trial))
         raise
 
 
@@ -130,7 +131,7 @@ def _claim(session: SweepSession, progress: SweepProgress) -> Trial | None:
         if done + running >= session.n_trials:
             return None
         trial = study.ask()
-        session.heartbeats.add(trial._trial_id)
+        session.heartbeats.add(trial_id(trial))
     return trial
 
 
@@ -170,7 +171,7 @@ def _finish(
     session: SweepSession, trial: Trial, run_id: str | None, outcomes: list[Outcome], progress: SweepProgress
 ) -> TrialState:
     state, values, label = session.records.finish(trial, run_id, outcomes)
-    session.heartbeats.remove(trial._trial_id)
+    session.heartbeats.remove(trial_id(trial))
     done = session.retry(lambda: counts(session.study, session.verifying)[0], "counting trials")
     progress.set_done(done)
     ran = len(outcomes[0].record.get(keys.TRIAL_EPOCH_SECONDS) or []) if outcomes else None

@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from lrsweep._internals import BASIC_LAUNCHER_LOGGER
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -16,7 +18,7 @@ __all__ = ["SweepProgress", "report_epoch"]
 log = logging.getLogger("lrsweep.sweep")
 
 _current: SweepProgress | None = None
-_PER_JOB_LOGGERS = ("hydra._internal.core_plugins.basic_launcher", "lrsweep.data")
+_PER_JOB_LOGGERS = (BASIC_LAUNCHER_LOGGER, "lrsweep.data")
 
 
 def report_epoch(epoch: int, value: float) -> None:

@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 
 from lrsweep import _keys as keys
 from lrsweep._errors import ConfigError
+from lrsweep._internals import trial_id
 from lrsweep._secrets import mask, remember_all, reveal
 from lrsweep.sweep._fingerprint import bind
 from lrsweep.sweep._samplers import build_pruner, build_sampler, checked
@@ -166,7 +167,7 @@ def _heartbeats(study: Study, storage: Any, interval: int | None) -> Heartbeats:
     heartbeats = Heartbeats(storage, interval)
     if interval is not None:
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        heartbeats.beat_once([t._trial_id for t in running])
+        heartbeats.beat_once([trial_id(t) for t in running])
     return heartbeats
 
 

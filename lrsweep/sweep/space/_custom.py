@@ -30,14 +30,13 @@ def custom_space(path: str | None, config: DictConfig) -> Extend | None:
     opened) if ``path`` names no function."""
     if path is None:
         return None
-    from hydra._internal.utils import _locate  # hydra.utils.get_method, without its ERROR log line
-
     from lrsweep._backend import native_output_to_log
+    from lrsweep._internals import locate
 
     allowed = "the dotted path of a function fn(cfg, trial)"
     try:
         with native_output_to_log():  # the user's module may import TensorFlow
-            function = _locate(path)
+            function = locate(path)
     except Exception as error:
         reason = [line for line in str(error).splitlines() if line.strip()][-1]  # Hydra's says what to check
         raise ConfigError(_FIELD, path, f"{allowed} ({reason})") from None

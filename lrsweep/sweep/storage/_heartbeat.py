@@ -109,7 +109,7 @@ def _with_user_attrs(trial: FrozenTrial, user_attrs: dict[str, Any]) -> FrozenTr
     import copy
 
     copied = copy.copy(trial)
-    copied._user_attrs = user_attrs
+    copied.user_attrs = user_attrs
     return copied
 
 

@@ -17,6 +17,7 @@ from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import Trial
 
 from lrsweep._errors import StorageError
+from lrsweep._internals import attach_trial
 from lrsweep._secrets import mask, reveal
 from lrsweep.sweep.storage._lock import StudyLock
 from lrsweep.sweep.storage._urls import default_storage, engine_kwargs, normalize_url
@@ -166,5 +167,4 @@ def open_study(
 def load_trial(study_name: str, storage: str | None, trial_number: int, pruner: BasePruner | None = None) -> Trial:
     """The running trial ``trial_number`` of a study, attached through the storage (works in any process)."""
     study = optuna.load_study(study_name=study_name, storage=make_storage(storage), pruner=pruner)
-    trial_id = study._storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_number)
-    return optuna.trial.Trial(study, trial_id)
+    return attach_trial(study, trial_number)

@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 
 from lrsweep import _keys as keys
 from lrsweep._errors import LRSweepError, TrialPrunedError
+from lrsweep._internals import job_error
 from lrsweep.sweep.job._report import JobReport, carried_record
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def outcome_of(result: JobReturn) -> Outcome:
         if isinstance(values, str):
             return Outcome(TrialState.FAIL, reason=values, record=record)
         return Outcome(TrialState.COMPLETE, values, record=record)
-    error = result._return_value
+    error = job_error(result)
     record = carried_record(error)
     if isinstance(error, TrialPrunedError):
         return Outcome(TrialState.PRUNED, (error.value,), record=record)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from optuna.trial import Trial, TrialState
 
 from lrsweep import _keys as keys
+from lrsweep._internals import stored_trial, trial_id
 from lrsweep.sweep.trials._outcome import Outcome, Values, combine
 from lrsweep.sweep.trials._queries import best_label, standing
 
@@ -58,7 +59,7 @@ class TrialRecords:
         if not told:  # another worker declared it lost meanwhile (no heartbeat for the grace period)
             state, reason = TrialState.FAIL, "its heartbeat lapsed while it ran; another worker failed it"
             log.warning("trial %d: %s, so its result is not counted", trial.number, reason)
-        recorded = self.retry(lambda: self.study._storage.get_trial(trial._trial_id), "reading a trial")
+        recorded = self.retry(lambda: stored_trial(self.study, trial_id(trial)), "reading a trial")
         stored = tuple(recorded.values) if told and recorded.values is not None else None
         top, front_size = self.retry(lambda: standing(self.study), "reading the best trials")
         if self.runs is not None and run_id is not None:
@@ -81,7 +82,7 @@ class TrialRecords:
 
         Run again after a lost connection, it finds the trial already told (by itself) and returns True.
         """
-        stored = self.study._storage.get_trial(trial._trial_id)
+        stored = stored_trial(self.study, trial_id(trial))
         if stored.state.is_finished():
             return bool(stored.user_attrs.get(keys.TRIAL_TOLD_BY) == self.worker)
         _set_attrs(trial, {**attrs, keys.TRIAL_TOLD_BY: self.worker})

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lrsweep._internals import is_basic_launcher
+
 if TYPE_CHECKING:
     from hydra.plugins.launcher import Launcher
     from hydra.types import HydraContext
@@ -31,9 +33,7 @@ class WorkerPlan:
 
 def own_workers(launcher: Launcher, n_jobs: int | str) -> bool:
     """Whether trials may run in the sweep's own worker processes (Hydra's basic launcher, not n_jobs=1)."""
-    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-
-    return isinstance(launcher, BasicLauncher) and n_jobs != 1
+    return is_basic_launcher(launcher) and n_jobs != 1
 
 
 def plan_workers(
@@ -67,11 +67,9 @@ def plan_workers(
 
 def open_slots(plan: WorkerPlan, launcher: Launcher, hydra_context: HydraContext, config: DictConfig) -> Slots:
     """Warm worker processes (basic launcher, several workers or GPUs), batches for other launchers, else inline."""
-    from hydra._internal.core_plugins.basic_launcher import BasicLauncher
-
     from lrsweep.sweep.workers._executors import InlineSlots, LauncherSlots, ProcessSlots
 
-    if isinstance(launcher, BasicLauncher) and (plan.workers > 1 or plan.environments):
+    if is_basic_launcher(launcher) and (plan.workers > 1 or plan.environments):
         assert launcher.task_function is not None  # set by Hydra's setup
         return ProcessSlots(plan.workers, hydra_context, config, launcher.task_function, plan.environments)
     if plan.workers > 1:  # joblib, submitit, ray, …: that many trials per launch
