@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-# Keep TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) out of the user's terminal.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 def run(config: DictConfig) -> float | JobReport:
     """The job of ``lrsweep``: one trial of the composed config.
@@ -73,6 +70,9 @@ def main() -> None:
     """Entry point of the ``lrsweep`` console script."""
     from lrsweep._commands import SUBCOMMANDS, run_subcommand
 
+    # TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) stays out of the terminal; its workers
+    # inherit the setting.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if os.getcwd() not in sys.path and "" not in sys.path:
         # The user's `_target_`s (model, data, functions) import from the working directory, as with `python -m`.
         sys.path.insert(0, os.getcwd())

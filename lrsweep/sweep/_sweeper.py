@@ -14,10 +14,11 @@ finished plus running trials are fewer than ``n_trials``, keeps its running tria
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,12 +59,28 @@ if TYPE_CHECKING:
 __all__ = ["OptunaSweep", "SweepStopped"]
 
 log = logging.getLogger("lrsweep.sweep")
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-# Enqueued baselines (the tutorial's settings) may lie outside the searched ranges, on purpose.
-warnings.filterwarnings("ignore", message=r"Fixed parameter .* is out of range")
-# lrsweep keeps the heartbeat of the trials it asks for itself (see _heartbeat).
-warnings.filterwarnings("ignore", message=r"Heartbeat of storage is supposed to be used with Study.optimize")
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning, message=r"Argument ``heartbeat")
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """For the sweep's length only (nothing changes when this module is imported): Optuna's log at WARNING, and
+    three of its warnings that do not apply to a sweep."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            # Enqueued baselines (the tutorial's settings) may lie outside the searched ranges, on purpose.
+            warnings.filterwarnings("ignore", message=r"Fixed parameter .* is out of range")
+            # lrsweep keeps the heartbeat of the trials it asks for itself (see storage/_heartbeat.py).
+            warnings.filterwarnings(
+                "ignore", message=r"Heartbeat of storage is supposed to be used with Study.optimize"
+            )
+            warnings.filterwarnings(
+                "ignore", category=optuna.exceptions.ExperimentalWarning, message=r"Argument ``heartbeat"
+            )
+            yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 def _merge_arguments(params: Mapping[str, Any], arguments: Sequence[str]) -> dict[str, Any]:
@@ -100,6 +117,10 @@ class OptunaSweep:
         )
 
     def sweep(self, arguments: list[str]) -> Study:
+        with _quiet_optuna():
+            return self._sweep(arguments)
+
+    def _sweep(self, arguments: list[str]) -> Study:
         settings = SweepSettings.from_hydra(self._raw)
         space = self._space(settings, arguments)
         fixed = fixed_overrides(space.fixed)

@@ -68,3 +68,17 @@ def test_the_composed_sweeper_is_the_defaults():
     for spec in dataclasses.fields(SweepSettings):
         if spec.name not in ("sampler", "pruner"):
             assert getattr(settings, spec.name) == getattr(DEFAULTS, spec.name), spec.name
+
+
+def test_importing_the_sweep_engine_changes_no_global_state():
+    """Optuna's log level and the warning filters change for the sweep's length, not when a module is imported."""
+    code = (
+        "import logging, os, warnings, optuna\n"
+        "before = (optuna.logging.get_verbosity(), list(warnings.filters), dict(os.environ))\n"
+        "import lrsweep.cli, lrsweep.sweep._sweeper, hydra_plugins.lrsweep_sweeper.sweeper\n"
+        "after = (optuna.logging.get_verbosity(), list(warnings.filters), dict(os.environ))\n"
+        "print(before == after)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
