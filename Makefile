@@ -63,7 +63,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks examples
 	$(BIN)/ruff format --check lrsweep tests hydra_plugins benchmarks examples
-	$(BIN)/mypy lrsweep
+	$(BIN)/mypy lrsweep hydra_plugins
 
 # The documentation site: docs/ and the API reference from the docstrings; a broken link fails it. Preview it
 # with $(BIN)/mkdocs serve.
