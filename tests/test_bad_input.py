@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,11 +11,10 @@ import numpy as np
 import pytest
 
 from lrsweep.data import FILES
+from tests.commands import LRSWEEP, run_lrsweep
 from tests.conftest import write_synthetic_fashion_mnist
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
-ROOT = Path(__file__).resolve().parents[1]
 SWEEP = ("-m", "+sweep=constant")
 FACTORY = (
     "data=factory",
@@ -318,10 +316,8 @@ def broken_data(tmp_path_factory) -> dict[str, str]:
 
 def _run(args: tuple[str, ...], cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
     # The user-style factories of tests/training/helpers.py, the synthetic Fashion-MNIST, no inherited MLflow URI.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LRSWEEP_DATA_DIR": str(data_dir)}
-    for name in ("LRSWEEP_BACKEND_LOG", "MLFLOW_TRACKING_URI"):
-        env.pop(name, None)
-    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+    env, unset = {"LRSWEEP_DATA_DIR": str(data_dir)}, ("LRSWEEP_BACKEND_LOG", "MLFLOW_TRACKING_URI")
+    return run_lrsweep(*args, cwd=cwd, env=env, unset=unset, with_repo=True, timeout=300)
 
 
 Outcome = tuple[subprocess.CompletedProcess[str], Path]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,22 +11,15 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from tests.commands import run_lrsweep
 from tests.conftest import BATCH, N_TRAIN
 
 pytestmark = pytest.mark.slow
 STEPS = -(-N_TRAIN // BATCH)
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 
 
 def lrsweep(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [LRSWEEP, *args, "trainer.verbose=2"],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+    return run_lrsweep(*args, "trainer.verbose=2", cwd=cwd, env=env, timeout=300)
 
 
 def runs(db: Path) -> list:

@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
+from tests.commands import LRSWEEP
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 EXAMPLES = {  # experiment: (direction, objective, the fresh-process script that trains with the export)
     "digits": (
         "MAXIMIZE",

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
 
 from lrsweep import _secrets
 from lrsweep._secrets import mask, mask_config, reveal
+from tests.commands import LRSWEEP
 from tests.servers import fresh_database
 
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 PASSWORD = "Tr0ub4dor-and-3"
 
 

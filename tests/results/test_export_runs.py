@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import optuna
@@ -17,9 +16,9 @@ from mlflow import MlflowClient
 from lrsweep.data import load_fashion_mnist
 from lrsweep.results import export_trial
 from lrsweep.schedules import FAMILIES
+from tests.commands import LRSWEEP
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 
 # A user's script: their own model (not the tutorial's CNN), their arrays, then the exported module's fit();
 # a callback of theirs records the learning rate the optimizer holds when each batch starts.

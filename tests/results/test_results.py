@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -19,13 +18,13 @@ from mlflow import MlflowClient
 from lrsweep.results import TRIAL_COLUMNS
 from lrsweep.results.tutorial import TUTORIAL_VAL_ACCURACY
 from lrsweep.schedules import lr_trace
+from tests.commands import LRSWEEP, run_lrsweep
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 
 
 def lrsweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    return run_lrsweep(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

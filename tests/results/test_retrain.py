@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import optuna
@@ -16,9 +15,9 @@ import yaml
 from mlflow import MlflowClient
 
 from lrsweep.results import export_trial
+from tests.commands import LRSWEEP
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 
 # The user's module, in the folder they sweep from: their data (three noisy blobs, not images) and their model
 # (an MLP with a width of their own, not the tutorial's CNN).

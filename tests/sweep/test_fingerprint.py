@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import optuna
 import pytest
 
 from lrsweep.sweep._fingerprint import differences, fingerprint
 from lrsweep.sweep.space._grammar import parse_space
+from tests.commands import run_lrsweep
 
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
-ROOT = Path(__file__).resolve().parents[2]
 DATA = {"name": "fashion_mnist", "source": "/here/fashion-mnist", "digest": "abc", "train": [320, 28, 28, 1]}
 SPACE = {"schedule.decay_rate": "interval(0.5, 0.99)", "optimizer.momentum": "choice(0.0, 0.9)"}
 
@@ -70,8 +66,7 @@ CHANGES = {
 
 
 def _lrsweep(*args: str, cwd) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    return run_lrsweep(*args, cwd=cwd, with_repo=True)
 
 
 @pytest.mark.slow

@@ -7,10 +7,8 @@ otherwise is asserted as such: ``range`` excludes its end.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import optuna
@@ -26,8 +24,8 @@ from lrsweep.results import check_study, export_trial, write_report
 from lrsweep.sweep._samplers import build_sampler
 from lrsweep.sweep.job._overrides import fixed_overrides
 from lrsweep.sweep.space._grammar import parse_expression, parse_space
+from tests.commands import run_lrsweep
 
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 OFFICIAL = Path(__file__).with_name("official")
 
 # hydra-optuna-sweeper's test_create_optuna_distribution_from_override, input → its expected distribution.
@@ -108,8 +106,7 @@ def test_the_official_grid_file_gives_the_official_grid():
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(OFFICIAL / "official_space.py", tmp_path)  # a user's hook module, beside their sweep
-    command = [LRSWEEP, "-m", f"--config-dir={OFFICIAL}", f"hydra.sweep.dir={tmp_path / 'sweep'}", *args]
-    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    done = run_lrsweep("-m", f"--config-dir={OFFICIAL}", f"hydra.sweep.dir={tmp_path / 'sweep'}", *args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

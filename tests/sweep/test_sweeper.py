@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -19,11 +18,11 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from tests.commands import LRSWEEP, run_lrsweep
 from tests.conftest import free_port
 from tests.servers import fresh_database
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 SWEEPS = Path(__file__).resolve().parents[2] / "sweeps"
 DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
@@ -33,7 +32,7 @@ def command(*args: str) -> list[str]:
 
 
 def lrsweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command(*args), cwd=cwd, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    return run_lrsweep("-m", *args, cwd=cwd)
 
 
 def study(cwd: Path, name: str) -> optuna.Study:

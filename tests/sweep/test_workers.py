@@ -6,17 +6,16 @@ import functools
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import optuna
 import pytest
 
+from tests.commands import LRSWEEP
 from tests.servers import execute, fresh_database, mlflow_server, wait_for
 
 pytestmark = pytest.mark.slow
-LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
 DONE = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 N_TRIALS = 8
 _ready: set[str] = set()

@@ -1,0 +1,30 @@
+"""How tests run what a user types: ``lrsweep`` in a fresh process, from a working directory, with the test's
+environment (the synthetic Fashion-MNIST of ``LRSWEEP_DATA_DIR``, no inherited MLflow URI: see conftest)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository: on ``PYTHONPATH`` with ``with_repo``, so the user-style factories of ``tests/`` import."""
+LRSWEEP = str(Path(sys.executable).with_name("lrsweep"))
+"""The console script of the venv the tests run in."""
+
+
+def run_lrsweep(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    unset: Iterable[str] = (),
+    with_repo: bool = False,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """``lrsweep ARGS`` from ``cwd``: this process's environment with ``env`` on top and ``unset`` removed."""
+    environment = {**os.environ, **({"PYTHONPATH": str(ROOT)} if with_repo else {}), **(env or {})}
+    for name in unset:
+        environment.pop(name, None)
+    return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=timeout)
