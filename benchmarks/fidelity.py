@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.search import BIN, best_so_far, finish_results, start_results, study_parser
+from benchmarks.search import BIN, best_so_far, finish_results, job_overrides, start_results, study_parser
 from lrsweep import _keys as keys
 
 __all__ = ["ARMS", "main", "run_arm", "time_to_reach"]
@@ -49,16 +49,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _overrides(args: argparse.Namespace) -> list[str]:
-    return [
-        "trainer.verbose=0",
-        f"trainer.epochs={args.epochs}",
-        f"data.train_size={args.train_size}",
-        f"data.val_size={args.val_size}",
-        *args.extra,
-    ]
-
-
 def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """One study: each finished trial's state, value, finish time (seconds from the command's start) and, for a
     pruned one, its job's overrides (to run it in full)."""
@@ -70,7 +60,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         str(BIN / "lrsweep"), "-m", "+sweep=all_families", "hydra.sweeper.lr_range=auto", *ARMS[arm], *pruner,
         f"hydra.sweeper.sampler.seed={seed}", f"hydra.sweeper.n_trials={args.trials}",
         f"hydra.sweeper.study_name={name}", f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_jobs=1",
-        "tracking=none", *_overrides(args),
+        "tracking=none", *job_overrides(args),
     ]  # fmt: skip
     started, wall_clock = time.perf_counter(), time.time()
     done = subprocess.run(command, cwd=work, capture_output=True, text=True)
@@ -97,7 +87,7 @@ def run_in_full(overrides: list[str], args: argparse.Namespace) -> float:
     import lrsweep
     from lrsweep.training import run_trial
 
-    config = lrsweep.compose(["tracking=none", *_overrides(args), *overrides])
+    config = lrsweep.compose(["tracking=none", *job_overrides(args), *overrides])
     return float(run_trial(config).objective)
 
 

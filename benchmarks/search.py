@@ -34,7 +34,7 @@ from typing import Any
 
 from lrsweep import _keys as keys
 
-__all__ = ["ARMS", "finish_results", "main", "run_arm", "start_results", "study_parser"]
+__all__ = ["ARMS", "finish_results", "job_overrides", "main", "run_arm", "start_results", "study_parser"]
 
 BIN = Path(sys.executable).parent
 ARMS: dict[str, list[str]] = {
@@ -56,6 +56,17 @@ def study_parser(module: str, description: str, arms: list[str]) -> argparse.Arg
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="sampler seeds per arm")
     parser.add_argument("--arms", nargs="+", default=arms, choices=arms)
     return parser
+
+
+def job_overrides(args: argparse.Namespace) -> list[str]:
+    """Every job's budget and data from a study benchmark's options, quiet, with its extra overrides last."""
+    return [
+        "trainer.verbose=0",
+        f"trainer.epochs={args.epochs}",
+        f"data.train_size={args.train_size}",
+        f"data.val_size={args.val_size}",
+        *args.extra,
+    ]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,11 +95,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         f"hydra.sweeper.storage={storage}",
         "hydra.sweeper.n_jobs=1",
         "tracking=none",
-        "trainer.verbose=0",
-        f"trainer.epochs={args.epochs}",
-        f"data.train_size={args.train_size}",
-        f"data.val_size={args.val_size}",
-        *args.extra,
+        *job_overrides(args),
     ]
     started, wall_clock = time.perf_counter(), time.time()
     done = subprocess.run(command, cwd=work, capture_output=True, text=True)

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.search import BIN, finish_results, start_results, study_parser
+from benchmarks.search import BIN, finish_results, job_overrides, start_results, study_parser
 
 __all__ = ["ARMS", "evaluate", "main", "run_arm"]
 
@@ -46,16 +46,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", type=Path, default=None, help="write each pick's fresh-seed values here as PNG")
     parser.add_argument("extra", nargs="*", help="more overrides for every study (e.g. lr_find.num_steps=60)")
     return parser
-
-
-def _overrides(args: argparse.Namespace) -> list[str]:
-    return [
-        "trainer.verbose=0",
-        f"trainer.epochs={args.epochs}",
-        f"data.train_size={args.train_size}",
-        f"data.val_size={args.val_size}",
-        *args.extra,
-    ]
 
 
 def _search_trials(arm: str, args: argparse.Namespace) -> int:
@@ -77,7 +67,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         str(BIN / "lrsweep"), "-m", "+sweep=all_families", "hydra.sweeper.lr_range=auto", *verify,
         f"hydra.sweeper.sampler.seed={seed}", f"hydra.sweeper.n_trials={_search_trials(arm, args)}",
         f"hydra.sweeper.study_name={name}", f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_jobs=1",
-        "tracking=none", *_overrides(args),
+        "tracking=none", *job_overrides(args),
     ]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(command, cwd=work, capture_output=True, text=True)
@@ -112,7 +102,7 @@ def evaluate(overrides: list[str], seeds: list[int], args: argparse.Namespace) -
 
     kept = [o for o in overrides if not o.startswith("trainer.seed=")]
     return [
-        float(run_trial(lrsweep.compose(["tracking=none", *_overrides(args), *kept, f"trainer.seed={s}"])).objective)
+        float(run_trial(lrsweep.compose(["tracking=none", *job_overrides(args), *kept, f"trainer.seed={s}"])).objective)
         for s in seeds
     ]
 
