@@ -129,3 +129,24 @@ def test_private_names_of_other_libraries_are_reached_only_in_internals():
                 if root != "lrsweep" and any(part.startswith("_") for part in rest):
                     found.append(f"{where} from {node.module}")
     assert found == []
+
+
+def test_no_private_helper_is_imported_from_another_package():
+    """A ``_name`` function or constant is its package's own: another package reaches what is public."""
+    modules, found = _modules(), []
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lrsweep")):
+                continue
+            source = node.module if f"{node.module}" in modules else node.module.rpartition(".")[0]
+            source_package = (
+                source
+                if (PACKAGE.parent / Path(*source.split(".")) / "__init__.py").exists()
+                else (source.rpartition(".")[0])
+            )
+            for alias in node.names:
+                private = alias.name.startswith("_") and f"{node.module}.{alias.name}" not in modules
+                if private and source_package != package:
+                    found.append(f"{name}: from {node.module} import {alias.name}")
+    assert found == []

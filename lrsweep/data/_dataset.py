@@ -63,6 +63,10 @@ class TrialData(Protocol):
 
     def first_batch(self, batch_size: int) -> tuple[Any, Any]: ...
 
+    def validation_batch(self, batch_size: int) -> tuple[Any, Any]:
+        """The first validation batch, as arrays (the checks before training read it)."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """Name, source, digest and shapes, for the run's records (``mlflow.log_input``)."""
         ...
@@ -131,6 +135,9 @@ class Dataset:
     def first_batch(self, batch_size: int) -> tuple[Any, Any]:
         return self.x_train[:batch_size], self.y_train[:batch_size]
 
+    def validation_batch(self, batch_size: int) -> tuple[Any, Any]:
+        return self.x_val[:batch_size], self.y_val[:batch_size]
+
     @functools.cached_property
     def _digest(self) -> str:
         digest = hashlib.sha256()
@@ -180,6 +187,10 @@ class StreamDataset:
 
     def first_batch(self, batch_size: int) -> tuple[Any, Any]:
         return _first(self.train)
+
+    def validation_batch(self, batch_size: int) -> tuple[Any, Any]:
+        """The validation stream's first batch, as arrays."""
+        return _first(self.val)
 
     def describe(self) -> dict[str, Any]:
         return {

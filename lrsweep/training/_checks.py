@@ -140,14 +140,6 @@ def _check_inputs(model: Any, dataset: Any) -> None:
         )  # fmt: skip
 
 
-def _validation_batch(dataset: Any, batch_size: int) -> tuple[Any, Any]:
-    if hasattr(dataset, "x_val"):
-        return dataset.x_val[:batch_size], dataset.y_val[:batch_size]
-    from lrsweep.data._dataset import _first
-
-    return _first(dataset.val)
-
-
 # Lines of a Keras/TensorFlow/JAX error that say where, not what.
 _WHERE = ("Graph execution error", "Detected at node", "File ", "Exception encountered when calling", "Arguments",
           "[[", "•", "Traceback", "in user code", "Call arguments received", "Stack trace")  # fmt: skip
@@ -166,7 +158,7 @@ def check_batches(model: Any, dataset: Any, batch_size: int, *, train: bool) -> 
 
     The batches are the size fit uses, so the evaluation compiles what validation would compile anyway.
     """
-    batches = (("x_train", dataset.first_batch(batch_size)), ("x_val", _validation_batch(dataset, batch_size)))
+    batches = (("x_train", dataset.first_batch(batch_size)), ("x_val", dataset.validation_batch(batch_size)))
     for split, (x, y) in batches:
         try:
             if train and split == "x_train":
