@@ -169,14 +169,13 @@ class KerasSchedule(StepSchedule):
 
 @dataclass(kw_only=True)
 class OwnSchedule(StepSchedule):
-    """A step-wise family whose ``LearningRateSchedule`` is lrsweep's own, named ``schedule_name``.
+    """A step-wise family whose ``LearningRateSchedule`` is lrsweep's own: the class ``schedule_name`` of
+    :mod:`lrsweep.schedules._keras_classes`, written as Keras writes its own schedules.
 
-    A subclass writes its maths once, as :meth:`learning_rate` with ``keras.ops`` (so it runs inside a compiled
-    train step on every backend), and its fields are the schedule's constructor arguments: the Keras class is
-    made from them on first use (importing Keras only then), validates through this dataclass, round-trips
-    ``get_config``/``from_config`` and is registered for Keras serialization as ``lrsweep>{schedule_name}``;
-    ``from lrsweep.schedules import {schedule_name}`` gives it. A ``total_steps: null`` field means the run's
-    length.
+    The family's fields are the class's constructor arguments (a ``total_steps: null`` field means the run's
+    length). The class checks them in its ``__init__``, so the family validates by building it (importing Keras);
+    it is registered for Keras serialization as ``lrsweep>{schedule_name}``, and
+    ``from lrsweep.schedules import {schedule_name}`` gives it.
     """
 
     schedule_name: ClassVar[str]
@@ -186,61 +185,21 @@ class OwnSchedule(StepSchedule):
         if "schedule_name" in vars(cls):
             cls.keras_object = f"lrsweep.schedules.{cls.schedule_name}"
 
-    learning_rate: ClassVar[Callable[..., Any]]
-    """A static method: the LR at ``step`` (a float32 tensor) from the constructor's arguments, with ``keras.ops``."""
-
     @classmethod
     def schedule_class(cls) -> type:
-        """The ``keras.optimizers.schedules.LearningRateSchedule`` subclass, made and registered once."""
-        if cls not in _MADE:
-            _MADE[cls] = _schedule_class(cls)
-        return _MADE[cls]
+        """The Keras schedule class (its module, and Keras, imported on first use)."""
+        from lrsweep._backend import load_keras
+
+        load_keras()
+        from lrsweep.schedules import _keras_classes
+
+        return getattr(_keras_classes, cls.schedule_name)  # type: ignore[no-any-return]
+
+    def validate(self) -> None:
+        self.keras_schedule(1)  # the class checks its own arguments, as Keras' own schedules do
 
     def keras_schedule(self, total_steps: int) -> Any:
         return self.schedule_class()(**self.for_run(total_steps))
-
-
-_MADE: dict[type[OwnSchedule], type] = {}
-
-
-def _schedule_class(params: type[OwnSchedule]) -> type:
-    from lrsweep._backend import load_keras
-
-    keras = load_keras()
-    from keras import ops
-
-    defaults = params(family=params.family_name()).arguments() if _all_defaults(params) else {}
-
-    def __init__(self: Any, name: str | None = None, **arguments: Any) -> None:
-        keras.optimizers.schedules.LearningRateSchedule.__init__(self)
-        params(family=params.family_name(), **arguments)  # Keras-style errors, as for the config
-        self.arguments = {**defaults, **arguments}
-        self.name = name or params.schedule_name
-
-    def __call__(self: Any, step: Any) -> Any:
-        return params.learning_rate(ops.cast(step, "float32"), **self.arguments)
-
-    def get_config(self: Any) -> dict[str, Any]:
-        return {**self.arguments, "name": self.name}
-
-    namespace = {
-        "__init__": __init__,
-        "__call__": __call__,
-        "get_config": get_config,
-        "__doc__": f"{params.formula}\n\nArguments: the fields of :class:`{params.__module__}.{params.__qualname__}`.",
-        "__module__": "lrsweep.schedules",
-        "__qualname__": params.schedule_name,
-    }
-    made = type(params.schedule_name, (keras.optimizers.schedules.LearningRateSchedule,), namespace)
-    return keras.saving.register_keras_serializable(package="lrsweep")(made)  # type: ignore[no-any-return]
-
-
-def _all_defaults(params: type[ScheduleParams]) -> bool:
-    return all(
-        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-        for f in dataclasses.fields(params)
-        if f.name != "family"
-    )
 
 
 @dataclass(kw_only=True)

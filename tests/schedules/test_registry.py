@@ -4,6 +4,7 @@ preset composing, building, tracing and serializing in-process is in test_famili
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -71,6 +72,21 @@ def test_own_families_are_step_schedules_named_in_lrsweep_schedules(family):
     assert made.__name__ == name and issubclass(made, __import__("keras").optimizers.schedules.LearningRateSchedule)
     if issubclass(cls, OwnSchedule):
         assert made is cls.schedule_class()
+
+
+@pytest.mark.parametrize("family", [name for name, cls in FAMILIES.items() if issubclass(cls, OwnSchedule)])
+def test_an_own_family_is_its_classs_constructor_and_keeps_its_defaults(family):
+    """The family's fields are the class's arguments, and where the class has a default it is the family's (one
+    default, said twice: the schema Hydra checks and the Keras class a user builds by hand)."""
+    import inspect
+
+    cls = FAMILIES[family]
+    parameters = inspect.signature(cls.schedule_class()).parameters
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "family"}
+    assert set(parameters) - {"name"} == set(fields)
+    for name, parameter in parameters.items():
+        if name != "name" and parameter.default is not inspect.Parameter.empty:
+            assert fields[name].default == parameter.default, name
 
 
 def sweep_file_params(path: str) -> dict | None:

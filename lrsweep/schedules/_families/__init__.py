@@ -1,7 +1,8 @@
 """Every schedule family: one module per family or kind; the registry is whatever these modules define.
 
 Adding a family is adding a module here (a :class:`~lrsweep.schedules.ScheduleParams` subclass whose ``family``
-field names it; :class:`~lrsweep.schedules.OwnSchedule` for a Keras schedule of lrsweep's own), its sweep file
+field names it; :class:`~lrsweep.schedules.OwnSchedule` for a Keras schedule of lrsweep's own, whose class is written in
+:mod:`lrsweep.schedules._keras_classes`), its sweep file
 ``sweeps/<family>.yaml`` and its test: the registry, the ``schedule`` config group (a preset is derived from the
 schema when no ``conf/schedule/<family>.yaml`` states values), the lazy class names of :mod:`lrsweep.schedules`,
 the ``all_families`` study, the families table (``docs/families.md``) and the contract tests all read it from here.

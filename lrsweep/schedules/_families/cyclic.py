@@ -1,5 +1,5 @@
 """1cycle and cyclical: step-wise families whose Keras schedules lrsweep writes by hand in
-:mod:`lrsweep.schedules._cyclic` (loaded, with Keras, on first use)."""
+:mod:`lrsweep.schedules._keras_classes` (loaded, with Keras, on first use)."""
 
 from __future__ import annotations
 
@@ -25,15 +25,6 @@ class OneCycleParams(OwnSchedule):
         "total_steps null = the run's length"
     )
 
-    def validate(self) -> None:
-        self.keras_schedule(1)  # OneCycle checks its own arguments
-
-    @classmethod
-    def schedule_class(cls) -> type:
-        from lrsweep.schedules._cyclic import OneCycle
-
-        return OneCycle
-
 
 @dataclass(kw_only=True)
 class CyclicalParams(OwnSchedule):
@@ -50,12 +41,3 @@ class CyclicalParams(OwnSchedule):
         "triangle wave between initial_learning_rate and maximal_learning_rate, half a period = step_size; "
         "amplitude halved each cycle (triangular2) or × gamma^step (exp_range)"
     )
-
-    def validate(self) -> None:
-        self.keras_schedule(1)  # Cyclical checks its own arguments
-
-    @classmethod
-    def schedule_class(cls) -> type:
-        from lrsweep.schedules._cyclic import Cyclical
-
-        return Cyclical
