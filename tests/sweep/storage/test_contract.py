@@ -144,20 +144,20 @@ def test_the_retry_gives_up_after_its_patience_and_passes_other_errors_at_once(d
 
 def test_heartbeats_keep_a_trial_alive_and_a_dead_workers_trial_is_queued_again(database):
     kind, url = database
-    callback = RetryStaleTrial(max_retry=3, grace_period=2)
-    storage = connect_storage(url, heartbeat_interval=1, grace_period=2, stale_trial_callback=callback)
+    callback = RetryStaleTrial(max_retry=3, grace_period=5)  # beats every second: 5 s of grace on a loaded CI
+    storage = connect_storage(url, heartbeat_interval=1, grace_period=5, stale_trial_callback=callback)
     study = optuna.create_study(study_name=f"beats_{kind}", storage=storage, direction="maximize")
     alive, dead = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), study.ask()
     alive.set_user_attr(keys.TRIAL_FAMILY, "constant")
     beats = Heartbeats(storage, 1)
     beats.add(trial_id(alive))
     storage.record_heartbeat(trial_id(dead))  # one beat, then its worker dies
-    time.sleep(3.5)
+    time.sleep(6.5)
     fail_stale_trials(study)
     states = {t.number: t.state for t in study.get_trials(deepcopy=False)}
     assert states[alive.number] == TrialState.RUNNING and states[dead.number] == TrialState.FAIL
     beats.close()  # now this worker dies too
-    time.sleep(3.5)
+    time.sleep(6.5)
     fail_stale_trials(study)
     trials = study.get_trials(deepcopy=False)
     assert trials[alive.number].state == TrialState.FAIL
