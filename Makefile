@@ -13,10 +13,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # a 2-core CPU. Re-running it resumes the study (lrsweep.db) until it is done. The LR range test sets the
 # learning-rate bounds (on this budget it beat plain TPE); 25 trainings in all: 17 searched, then the best 3
 # configurations and a constant-LR control each with 2 fresh seeds, ranked by their mean (benchmarks/README.md).
-# The export of the verified best follows (SWEEP_STUDY names the study when SWEEP_ARGS names another).
+# The export of the verified best follows (SWEEP_STUDY and SWEEP_STORAGE name the study and its storage when
+# SWEEP_ARGS or ARGS name others).
 SWEEP_ARGS ?= +sweep=all_families hydra.sweeper.lr_range=auto hydra.sweeper.n_trials=17 \
 	hydra.sweeper.verify_top=3 hydra.sweeper.verify_seeds=2 trainer.epochs=3 data.train_size=10000 data.val_size=2000
 SWEEP_STUDY ?= all_families
+SWEEP_STORAGE ?=
 
 .PHONY: sweep test install dataset browser lint docs clean
 
@@ -54,7 +56,7 @@ browser:
 
 sweep: dataset
 	$(BIN)/lrsweep -m $(SWEEP_ARGS) $(ARGS)
-	$(BIN)/lrsweep export --study $(SWEEP_STUDY)
+	$(BIN)/lrsweep export --study $(SWEEP_STUDY) $(if $(SWEEP_STORAGE),--storage $(SWEEP_STORAGE))
 	@echo "(mlflow, optuna-dashboard and lrsweep are in $(BIN): source $(BIN)/activate first)"
 
 # The warm-trial, device-pinning and benchmark tests run again on JAX (CPU), the backend of the GPU hosts.

@@ -9,8 +9,8 @@ Arms, each ``lrsweep -m +sweep=all_families hydra.sweeper.lr_range=auto`` as ``m
 median pruner, the enqueued baselines), no MLflow, one trial at a time, the same total number of trainings:
 
 - ``search``: all ``--trials`` on the search; the pick is the study's best trial (today's ``make sweep``);
-- ``verified``: the search gets what verification and controls leave (``--trials - (top + 1) * verify-seeds``:
-  on the tutorial's SGD the one control is ``constant``), then ``verify_top=top`` configurations and the controls
+- ``verified``: the search gets what verification and the one control (``constant``) leave
+  (``--trials - (top + 1) * verify-seeds``), then ``verify_top=top`` configurations and the controls
   run with ``verify_seeds`` fresh seeds; the pick is the verified best (the best mean over those seeds).
 
 Each pick then trains again with every ``--eval-seeds`` seed (``trainer.seed``, seeds neither arm used), in this
@@ -63,6 +63,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     verify = ["hydra.sweeper.verify_top=0"]
     if arm == "verified":
         verify = [f"hydra.sweeper.verify_top={args.top}", f"hydra.sweeper.verify_seeds={args.verify_seeds}"]
+        verify.append("hydra.sweeper.controls=[constant]")  # one control whatever the optimizer: the budget adds up
     command = [
         str(BIN / "lrsweep"), "-m", "+sweep=all_families", "hydra.sweeper.lr_range=auto", *verify,
         f"hydra.sweeper.sampler.seed={seed}", f"hydra.sweeper.n_trials={_search_trials(arm, args)}",
@@ -77,7 +78,10 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     study = optuna.load_study(study_name=name, storage=storage)
     finished = [t for t in study.trials if t.state.is_finished()]
     if arm == "verified":
-        best = verdicts(study)[0]
+        found = verdicts(study)
+        if not found:
+            raise SystemExit(f"{name}: no configuration was verified (the search fell short, or every seed failed)")
+        best = found[0]
         pick, verified = study.trials[best.number], {"mean": best.mean, "values": list(best.values)}
     else:
         pick, verified = study.best_trial, None

@@ -63,8 +63,9 @@ def job_error(result: JobReturn) -> BaseException:
     """The exception a failed Hydra job raised. ``JobReturn.return_value`` re-raises it and writes "Error executing
     job" to stderr; the sweep reports it in its own words instead."""
     error = result._return_value
-    assert isinstance(error, BaseException)
-    return error
+    if isinstance(error, BaseException):
+        return error
+    return RuntimeError(f"the job ended {result.status.name} without an error (it returned {error!r})")
 
 
 def locate(path: str) -> Any:

@@ -173,9 +173,9 @@ class OwnSchedule(StepSchedule):
     :mod:`lrsweep.schedules._keras_classes`, written as Keras writes its own schedules.
 
     The family's fields are the class's constructor arguments (a ``total_steps: null`` field means the run's
-    length). The class checks them in its ``__init__``, so the family validates by building it (importing Keras);
-    it is registered for Keras serialization as ``lrsweep>{schedule_name}``, and
-    ``from lrsweep.schedules import {schedule_name}`` gives it.
+    length). The class checks them in its ``__init__`` with its check in :mod:`lrsweep.schedules._arguments`,
+    which the family validates a config with too, before Keras is imported; the class is registered for Keras
+    serialization as ``lrsweep>{schedule_name}``, and ``from lrsweep.schedules import {schedule_name}`` gives it.
     """
 
     schedule_name: ClassVar[str]
@@ -196,7 +196,9 @@ class OwnSchedule(StepSchedule):
         return getattr(_keras_classes, cls.schedule_name)  # type: ignore[no-any-return]
 
     def validate(self) -> None:
-        self.keras_schedule(1)  # the class checks its own arguments, as Keras' own schedules do
+        from lrsweep.schedules._arguments import CHECKS
+
+        CHECKS[self.schedule_name](**self.for_run(1))  # the class's own check, without Keras
 
     def keras_schedule(self, total_steps: int) -> Any:
         return self.schedule_class()(**self.for_run(total_steps))

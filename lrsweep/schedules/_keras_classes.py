@@ -19,14 +19,15 @@ from typing import Any
 import keras
 from keras import ops
 
-from lrsweep._errors import ConfigError
-from lrsweep.schedules import _checks
+from lrsweep.schedules._arguments import CHECKS
 
 __all__ = ["Cyclical", "InverseSquareRoot", "OneCycle", "Rex", "WarmupStableDecay"]
 
-_ANNEAL = ("cos", "linear")
-_CYCLICAL_MODES = ("triangular", "triangular2", "exp_range")
-_DECAY_SHAPES = ("linear", "cosine", "sqrt")
+
+def _rate(value: float) -> Any:
+    """A learning rate as a tensor of a float dtype (``floatx`` for an int), whose dtype the schedule computes in."""
+    rate = ops.convert_to_tensor(value)
+    return rate if keras.backend.is_float_dtype(rate.dtype) else ops.cast(rate, keras.config.floatx())
 
 
 def _interpolate(start: Any, end: Any, fraction: Any, anneal: str) -> Any:
@@ -64,12 +65,10 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "OneCycle",
     ) -> None:
         super().__init__()
-        _checks.positive("max_learning_rate", max_learning_rate)
-        _checks.positive("total_steps", total_steps)
-        _checks.between("pct_start", pct_start, 0.0, 1.0, open_low=True, open_high=True)
-        _checks.at_least("div_factor", div_factor, 1.0)
-        _checks.at_least("final_div_factor", final_div_factor, 1.0)
-        _checks.one_of("anneal", anneal, _ANNEAL)
+        CHECKS["OneCycle"](
+            max_learning_rate=max_learning_rate, total_steps=total_steps, pct_start=pct_start,
+            div_factor=div_factor, final_div_factor=final_div_factor, anneal=anneal,
+        )  # fmt: skip
         self.max_learning_rate = max_learning_rate
         self.total_steps = total_steps
         self.pct_start = pct_start
@@ -80,7 +79,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         with keras.name_scope(self.name):
-            peak = ops.convert_to_tensor(self.max_learning_rate)
+            peak = _rate(self.max_learning_rate)
             step = ops.cast(step, peak.dtype)
             start = peak / self.div_factor
             end = start / self.final_div_factor
@@ -132,14 +131,10 @@ class Cyclical(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "Cyclical",
     ) -> None:
         super().__init__()
-        _checks.positive("initial_learning_rate", initial_learning_rate)
-        if not maximal_learning_rate > initial_learning_rate:
-            raise ConfigError(
-                "maximal_learning_rate", maximal_learning_rate, f"> initial_learning_rate ({initial_learning_rate})"
-            )
-        _checks.positive("step_size", step_size)
-        _checks.one_of("mode", mode, _CYCLICAL_MODES)
-        _checks.between("gamma", gamma, 0.0, 1.0, open_low=True)
+        CHECKS["Cyclical"](
+            initial_learning_rate=initial_learning_rate, maximal_learning_rate=maximal_learning_rate,
+            step_size=step_size, mode=mode, gamma=gamma,
+        )  # fmt: skip
         self.initial_learning_rate = initial_learning_rate
         self.maximal_learning_rate = maximal_learning_rate
         self.step_size = step_size
@@ -149,7 +144,7 @@ class Cyclical(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         with keras.name_scope(self.name):
-            low = ops.convert_to_tensor(self.initial_learning_rate)
+            low = _rate(self.initial_learning_rate)
             step = ops.cast(step, low.dtype)
             high = ops.cast(self.maximal_learning_rate, low.dtype)
             cycle = ops.floor(1.0 + step / (2.0 * self.step_size))
@@ -189,15 +184,14 @@ class Rex(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(self, peak_learning_rate: float, total_steps: int, name: str = "Rex") -> None:
         super().__init__()
-        _checks.positive("peak_learning_rate", peak_learning_rate)
-        _checks.at_least("total_steps", total_steps, 1)
+        CHECKS["Rex"](peak_learning_rate=peak_learning_rate, total_steps=total_steps)
         self.peak_learning_rate = peak_learning_rate
         self.total_steps = total_steps
         self.name = name
 
     def __call__(self, step: Any) -> Any:
         with keras.name_scope(self.name):
-            peak = ops.convert_to_tensor(self.peak_learning_rate)
+            peak = _rate(self.peak_learning_rate)
             total = float(self.total_steps)
             # (T - t) / T rather than 1 - t/T: T - t is exact, so the late steps lose no digits to cancellation
             remaining = (total - ops.minimum(ops.cast(step, peak.dtype), total)) / total
@@ -237,15 +231,10 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "WarmupStableDecay",
     ) -> None:
         super().__init__()
-        _checks.positive("peak_learning_rate", peak_learning_rate)
-        _checks.at_least("total_steps", total_steps, 1)
-        _checks.between("warmup_fraction", warmup_fraction, 0.0, 1.0)
-        _checks.between("decay_fraction", decay_fraction, 0.0, 1.0)
-        if warmup_fraction + decay_fraction > 1.0:
-            allowed = f"<= 1 - warmup_fraction ({1.0 - warmup_fraction:g}): the decay starts after the warm-up"
-            raise ConfigError("decay_fraction", decay_fraction, allowed)
-        _checks.one_of("decay_shape", decay_shape, _DECAY_SHAPES)
-        _checks.between("min_ratio", min_ratio, 0.0, 1.0)
+        CHECKS["WarmupStableDecay"](
+            peak_learning_rate=peak_learning_rate, total_steps=total_steps, warmup_fraction=warmup_fraction,
+            decay_fraction=decay_fraction, decay_shape=decay_shape, min_ratio=min_ratio,
+        )  # fmt: skip
         self.peak_learning_rate = peak_learning_rate
         self.total_steps = total_steps
         self.warmup_fraction = warmup_fraction
@@ -256,7 +245,7 @@ class WarmupStableDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         with keras.name_scope(self.name):
-            peak = ops.convert_to_tensor(self.peak_learning_rate)
+            peak = _rate(self.peak_learning_rate)
             step = ops.cast(step, peak.dtype)
             warmup, decay = self.warmup_fraction * self.total_steps, self.decay_fraction * self.total_steps
             rise = ops.minimum(step / warmup, 1.0) if warmup > 0 else 1.0
@@ -307,10 +296,9 @@ class InverseSquareRoot(keras.optimizers.schedules.LearningRateSchedule):
         name: str = "InverseSquareRoot",
     ) -> None:
         super().__init__()
-        _checks.positive("peak_learning_rate", peak_learning_rate)
-        _checks.non_negative("warmup_steps", warmup_steps)
-        if timescale is not None:
-            _checks.at_least("timescale", timescale, 1)
+        CHECKS["InverseSquareRoot"](
+            peak_learning_rate=peak_learning_rate, warmup_steps=warmup_steps, timescale=timescale
+        )
         self.peak_learning_rate = peak_learning_rate
         self.warmup_steps = warmup_steps
         self.timescale = timescale
@@ -318,7 +306,7 @@ class InverseSquareRoot(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step: Any) -> Any:
         with keras.name_scope(self.name):
-            peak = ops.convert_to_tensor(self.peak_learning_rate)
+            peak = _rate(self.peak_learning_rate)
             step = ops.cast(step, peak.dtype)
             warmup = float(self.warmup_steps)
             scale = float(self.timescale or self.warmup_steps or 10_000)

@@ -9,12 +9,13 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import optuna
 import pytest
 import yaml
 
 from lrsweep._paths import config_dir
-from lrsweep.schedules import FAMILIES, OwnSchedule, StepSchedule, from_config
+from lrsweep.schedules import FAMILIES, OwnSchedule, StepSchedule, from_config, lr_trace
 from lrsweep.sweep._settings import flatten
 from lrsweep.sweep.space._branches import derive_branches
 from lrsweep.sweep.space._grammar import parse_space
@@ -108,3 +109,32 @@ def test_every_sweep_file_parses_and_samples_one_trial(name):
 
 def test_every_family_has_a_sweep_file():
     assert set(FAMILIES) <= set(SWEEP_FILES), sorted(set(FAMILIES) - set(SWEEP_FILES))
+
+
+def test_validating_an_own_familys_config_imports_no_keras():
+    """A sweep checks its configs before it hides the GPUs from its own process: no backend may start then."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lrsweep.schedules import FAMILIES, OwnSchedule, from_config\n"
+        "from lrsweep.schedules._arguments import CHECKS\n"
+        "given = {'one_cycle': {'max_learning_rate': 0.1}, 'cyclical': {'initial_learning_rate': 0.001, "
+        "'maximal_learning_rate': 0.01, 'step_size': 10}}\n"
+        "own = [n for n, c in FAMILIES.items() if issubclass(c, OwnSchedule)]\n"
+        "for name in own:\n"
+        "    from_config({'family': name, **given.get(name, {})})\n"
+        "assert sorted(FAMILIES[n].schedule_name for n in own) == sorted(CHECKS)\n"
+        "print([m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("family", ["rex", "warmup_stable_decay", "inverse_square_root"])
+def test_an_integer_learning_rate_is_a_float_schedule(family):
+    as_int = lr_trace({"family": family, "peak_learning_rate": 1}, 10, 2)
+    as_float = lr_trace({"family": family, "peak_learning_rate": 1.0}, 10, 2)
+    assert as_int.dtype == np.float32 and np.array_equal(as_int, as_float)
