@@ -20,6 +20,7 @@ this process (``lrsweep.run_trial`` on the trial's own job config), to know.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -73,6 +74,10 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         "states": [t.state.name for t in trials],
         "values": [t.value if t.state == optuna.trial.TrialState.COMPLETE else None for t in trials],
         "finished_s": [t.datetime_complete.timestamp() - wall_clock for t in trials],
+        # Epochs each trial trained: the cost measure that a loaded machine cannot distort.
+        "epochs": [
+            args.epochs if t.state == optuna.trial.TrialState.COMPLETE else len(t.intermediate_values) for t in trials
+        ],
         "pruned": {
             t.number: list(t.user_attrs.get(keys.TRIAL_OVERRIDES, []))
             for t in trials
@@ -91,11 +96,13 @@ def run_in_full(overrides: list[str], args: argparse.Namespace) -> float:
     return float(run_trial(config).objective)
 
 
-def time_to_reach(run: dict[str, Any], target: float) -> float | None:
-    """Seconds until the study's best-so-far reached ``target``; ``None`` if it never did."""
-    for value, finished in zip(best_so_far(run["values"]), run["finished_s"], strict=True):
+def time_to_reach(run: dict[str, Any], target: float, cost: str = "finished_s") -> float | None:
+    """Seconds (``cost="finished_s"``) or epochs trained (``cost="epochs"``) until the study's best-so-far reached
+    ``target``; ``None`` if it never did."""
+    spent = run[cost] if cost == "finished_s" else list(itertools.accumulate(run[cost]))
+    for value, used in zip(best_so_far(run["values"]), spent, strict=True):
         if value is not None and value >= target:
-            return float(finished)
+            return float(used)
     return None
 
 
@@ -112,6 +119,7 @@ def _summary(runs: dict[int, dict[str, Any]], reference: dict[str, Any] | None) 
     summary: dict[str, Any] = {
         "median_best": statistics.median(found) if found else None,
         "median_wall_s": statistics.median(r["wall_s"] for r in runs.values()),
+        "median_epochs": statistics.median(sum(r["epochs"]) for r in runs.values()),
         "pruned": sum(len(r["pruned"]) for r in runs.values()),
         "stopped_top3": sum(r.get("stopped_top3", 0) for r in runs.values()),
     }
@@ -120,22 +128,26 @@ def _summary(runs: dict[int, dict[str, Any]], reference: dict[str, Any] | None) 
         summary["reached"] = sum(t is not None for t in reached)
         times = [t for t in reached if t is not None]
         summary["time_share"] = statistics.median(times) / reference["median_wall_s"] if times else None
+        spent = [e for e in (time_to_reach(r, reference["median_best"], "epochs") for r in runs.values()) if e]
+        summary["epoch_share"] = statistics.median(spent) / reference["median_epochs"] if spent else None
     return summary
 
 
 def table(results: dict[str, Any]) -> str:
     rows = [
-        "| arm | median best | median wall time | reached `none`'s median best | time to it / `none`'s wall | "
-        "stopped would-be top 3 |",
-        "|---|---|---|---|---|---|",
+        "| arm | median best | median wall time | epochs trained | reached `none`'s median best | "
+        "time to it / `none`'s wall | epochs to it / `none`'s epochs | stopped would-be top 3 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for arm, result in results["arms"].items():
         s = result["summary"]
         best = "—" if s["median_best"] is None else f"{s['median_best']:.4f}"
         reached = f"{s['reached']} of {len(result['seeds'])} seeds" if "reached" in s else "(the reference)"
         share = f"{s['time_share']:.2f}" if s.get("time_share") is not None else "—"
+        epochs = f"{s['epoch_share']:.2f}" if s.get("epoch_share") is not None else "—"
         stopped = f"{s['stopped_top3']} of {s['pruned']} stopped" if s["pruned"] else "—"
-        rows.append(f"| `{arm}` | {best} | {s['median_wall_s']:.0f} s | {reached} | {share} | {stopped} |")
+        rows.append(f"| `{arm}` | {best} | {s['median_wall_s']:.0f} s | {s['median_epochs']:.0f} | {reached} | "
+                    f"{share} | {epochs} | {stopped} |")  # fmt: skip
     return "\n".join(rows) + "\n"
 
 

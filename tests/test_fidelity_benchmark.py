@@ -21,6 +21,11 @@ def test_time_to_reach_reads_the_best_so_far():
     assert time_to_reach(run, 0.7) == 30.0 and time_to_reach(run, 0.75) == 50.0 and time_to_reach(run, 0.9) is None
 
 
+def test_epochs_to_reach_count_what_every_trial_trained_before_it():
+    run = {"values": [0.5, None, 0.7, 0.8], "epochs": [3, 1, 3, 3]}  # the second was stopped after one epoch
+    assert time_to_reach(run, 0.7, "epochs") == 7.0 and time_to_reach(run, 0.8, "epochs") == 10.0
+
+
 def test_a_stopped_configuration_counts_when_in_full_it_reaches_the_top_3():
     run = {"values": [0.80, 0.85, None, 0.70, 0.83, None]}  # the study's third best is 0.80
     assert _stopped_top3(run, {2: 0.81, 5: 0.60}) == 1
@@ -45,9 +50,10 @@ def test_every_arm_runs_and_reports(tmp_path):
     assert list(figures["arms"]) == list(ARMS)
     for arm, result in figures["arms"].items():
         (run,) = result["seeds"].values()
-        assert len(run["values"]) == len(run["states"]) == 4, arm
+        assert len(run["values"]) == len(run["states"]) == len(run["epochs"]) == 4, arm
+        assert all(1 <= e <= 2 for e in run["epochs"]) and (arm != "none" or sum(run["epochs"]) == 8), arm
         assert sorted(run["full"]) == sorted(run["pruned"]), arm  # each stopped configuration ran in full
         assert all(0.0 <= value <= 1.0 for value in run["full"].values())
     assert figures["arms"]["none"]["summary"]["pruned"] == 0
-    assert "time_share" in figures["arms"]["median"]["summary"]
+    assert {"time_share", "epoch_share"} <= set(figures["arms"]["median"]["summary"])
     assert "| `median_peak` |" in done.stdout
