@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(folder)
         sweep_wall, trials = _lrsweep(args, work)
         schedules = [t.user_attrs[keys.TRIAL_SCHEDULE] for t in trials]
+        fits = {t.number: t.user_attrs.get(keys.TRIAL_FIT) or {} for t in trials}
         naive_wall, naive = _naive(args, work, schedules)
     ours = [t.value for t in trials]
     theirs = [r["objective"] for r in naive]
@@ -195,7 +196,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "jobs": args.jobs,
-        "lrsweep_workers": len({t.user_attrs.get(keys.TRIAL_PROCESS) for t in trials}),
+        "lrsweep_workers": len({fits[t.number].get(keys.FIT_PROCESS) for t in trials}),
         "naive_jobs": args.naive_jobs,
         "train_size": args.train_size,
         "val_size": args.val_size,
@@ -206,8 +207,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lrsweep": _path_figures(
             sweep_wall,
             len(trials),
-            [t.user_attrs.get(keys.TRIAL_EPOCH_SECONDS, []) for t in trials],
-            [t.user_attrs.get(keys.TRIAL_PEAK_MEMORY, {}) for t in trials],
+            [fits[t.number].get(keys.FIT_EPOCH_SECONDS, []) for t in trials],
+            [fits[t.number].get(keys.FIT_PEAK_MEMORY, {}) for t in trials],
         ),
         "objectives": {"lrsweep": ours, "naive": theirs},
         "max_objective_difference": max(abs(a - b) for a, b in zip(ours, theirs, strict=True)),

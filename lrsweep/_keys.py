@@ -34,21 +34,18 @@ TRIAL_VERIFIES: Final = "lrsweep.verifies"  # a verification trial: the number o
 TRIAL_SEED: Final = "lrsweep.seed"  # the fresh seed a verification or control trial runs with
 TRIAL_CONTROL: Final = "lrsweep.control"  # a control trial: its name (constant, schedule_free) ...
 TRIAL_CONTROL_OVERRIDES: Final = "lrsweep.control_overrides"  # ... and the overrides it runs with
-# How the trial compiled and fit its model (what `lrsweep export` needs):
+# How the trial compiled and fit its model (what `lrsweep export` needs). Each attr is one storage call (one
+# database round trip on an RDB storage), so what belongs together is one attr.
 TRIAL_SCHEDULE: Final = "schedule"
-TRIAL_OPTIMIZER: Final = "optimizer"
-TRIAL_LOSS: Final = "loss"
-TRIAL_METRICS: Final = "metrics"
-TRIAL_BATCH_SIZE: Final = "batch_size"
-TRIAL_OBJECTIVE: Final = "objective"
 TRIAL_JOB: Final = "lrsweep.job"  # {"choices": {group: option}, group: resolved node} for each of JOB_GROUPS
 JOB_GROUPS: Final = ("model", "data", "optimizer", "trainer")  # what a trial's job trains, besides its schedule
-# What the job measured and returned:
-TRIAL_STEPS_PER_EPOCH: Final = "steps_per_epoch"
-TRIAL_EPOCHS: Final = "epochs"
-TRIAL_EPOCH_SECONDS: Final = "epoch_seconds"
-TRIAL_PEAK_MEMORY: Final = "peak_memory"
-TRIAL_PROCESS: Final = "process"  # host:pid of the worker process that trained it
+# What the job measured and returned, one attr: {FIT_STEPS_PER_EPOCH: ..., FIT_EPOCHS: ..., ...}
+TRIAL_FIT: Final = "lrsweep.fit"
+FIT_STEPS_PER_EPOCH: Final = "steps_per_epoch"
+FIT_EPOCHS: Final = "epochs"
+FIT_EPOCH_SECONDS: Final = "epoch_seconds"
+FIT_PEAK_MEMORY: Final = "peak_memory"
+FIT_PROCESS: Final = "process"  # host:pid of the worker process that trained it
 TRIAL_RETRIED_WITHOUT: Final = (TRIAL_RUN, TRIAL_WORKER)  # attrs a stale trial's retry does not inherit
 
 # --- MLflow tags, params and metrics ---------------------------------------------------------------------------

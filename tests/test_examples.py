@@ -129,7 +129,7 @@ def test_a_sweep_on_an_image_folder_with_the_seed_cnn(tmp_path):
     study = optuna.load_study(study_name="cosine_decay", storage=f"sqlite:///{tmp_path / 'lrsweep.db'}")
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     total = 2 * 4  # 29 training images (80 %) in batches of 8, two epochs
-    assert all(t.user_attrs["steps_per_epoch"] == 4 for t in study.trials)
+    assert all(t.user_attrs["lrsweep.fit"]["steps_per_epoch"] == 4 for t in study.trials)
     assert 1 <= study.trials[1].params["schedule.decay_steps_fraction"] * total <= total  # sized from the data
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run_ = client.get_run(study.trials[1].user_attrs["mlflow_run_id"])

@@ -123,7 +123,8 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     if not schedule:
         raise ConfigError("--trial", trial.number, "a trial run by lrsweep's sweeper (it keeps its schedule)")
     attrs = trial.user_attrs
-    total_steps = int(attrs.get(keys.TRIAL_STEPS_PER_EPOCH, 0)) * int(attrs.get(keys.TRIAL_EPOCHS, 0))
+    fit = attrs.get(keys.TRIAL_FIT) or {}
+    total_steps = int(fit.get(keys.FIT_STEPS_PER_EPOCH, 0)) * int(fit.get(keys.FIT_EPOCHS, 0))
     name = f"{study_name}_trial{trial.number}"
     shown = ", ".join(f"{n} {v:.4f}" for n, v in zip(objectives_of(study), trial.values, strict=True))
     header = f"# Exported by lrsweep: study '{study_name}', trial {trial.number}, {shown}\n"
@@ -179,23 +180,22 @@ def pick(study: Any) -> tuple[Any, str | None]:
 
 
 def _setup(study_name: str, trial: Any, retrain: str) -> TrialSetup:
-    """How the trial compiled and fit its model, from the user attrs its job recorded (older studies: SGD)."""
+    """How the trial compiled and fit its model, from the job and the fit its record keeps (where a field is
+    missing, :class:`TrialSetup`'s default: the tutorial's SGD, loss and metric)."""
     attrs = trial.user_attrs
-    fields = {
-        "optimizer": keys.TRIAL_OPTIMIZER,
-        "loss": keys.TRIAL_LOSS,
-        "metrics": keys.TRIAL_METRICS,
-        "batch_size": keys.TRIAL_BATCH_SIZE,
-        "epochs": keys.TRIAL_EPOCHS,
-    }
-    known = {name: attrs[key] for name, key in fields.items() if key in attrs}
+    job, fit = attrs.get(keys.TRIAL_JOB) or {}, attrs.get(keys.TRIAL_FIT) or {}
+    trainer = job.get("trainer") or {}
+    known: dict[str, Any] = {name: trainer[name] for name in ("loss", "metrics", "batch_size") if name in trainer}
+    if job.get("optimizer"):
+        known["optimizer"] = job["optimizer"]
     return TrialSetup(
         study=study_name,
         number=trial.number,
         family=str(attrs.get(keys.TRIAL_FAMILY, attrs[keys.TRIAL_SCHEDULE]["family"])),
-        objective=_first(attrs.get(keys.TRIAL_OBJECTIVE, "objective")),
+        objective=_first(trainer.get("objective", "objective")),
         value=float(trial.values[0]),
-        steps_per_epoch=attrs.get(keys.TRIAL_STEPS_PER_EPOCH),
+        epochs=fit.get(keys.FIT_EPOCHS),
+        steps_per_epoch=fit.get(keys.FIT_STEPS_PER_EPOCH),
         retrain=retrain,
         **known,
     )

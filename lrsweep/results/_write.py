@@ -70,11 +70,12 @@ def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
     for row in top.itertuples():
         trial = studies[row.study].trials[row.number]
         attrs = trial.user_attrs
-        if not attrs.get(keys.TRIAL_SCHEDULE) or not attrs.get(keys.TRIAL_STEPS_PER_EPOCH):
+        fit = attrs.get(keys.TRIAL_FIT) or {}
+        if not attrs.get(keys.TRIAL_SCHEDULE) or not fit.get(keys.FIT_STEPS_PER_EPOCH):
             continue
         try:
             traces[f"{row.study} #{row.number} {row.family}"] = lr_trace(
-                attrs[keys.TRIAL_SCHEDULE], int(attrs[keys.TRIAL_STEPS_PER_EPOCH]), int(attrs[keys.TRIAL_EPOCHS])
+                attrs[keys.TRIAL_SCHEDULE], int(fit[keys.FIT_STEPS_PER_EPOCH]), int(fit[keys.FIT_EPOCHS])
             )
         except TraceUnavailableError:
             continue

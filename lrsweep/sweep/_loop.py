@@ -174,7 +174,7 @@ def _finish(
     session.heartbeats.remove(trial_id(trial))
     done = session.retry(lambda: counts(session.study, session.verifying)[0], "counting trials")
     progress.set_done(done)
-    ran = len(outcomes[0].record.get(keys.TRIAL_EPOCH_SECONDS) or []) if outcomes else None
+    ran = len((outcomes[0].record.get(keys.TRIAL_FIT) or {}).get(keys.FIT_EPOCH_SECONDS) or []) if outcomes else None
     progress.trial_finished(trial.number, state.name, values, label, ran)
     return state
 

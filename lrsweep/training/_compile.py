@@ -167,16 +167,7 @@ def setup_record(config: Any) -> dict[str, Any]:
     """How a composed config compiles and fits its model, as a trial's record keeps it for ``lrsweep export``:
     under :data:`~lrsweep._keys.TRIAL_JOB`, the groups' chosen options (where Hydra composed the config) and
     their resolved values, from which the export writes an experiment that retrains the trial."""
-    trainer = config.trainer
-    record = {
-        keys.TRIAL_SCHEDULE: plain(config.schedule),
-        keys.TRIAL_FAMILY: str(config.schedule.family),
-        keys.TRIAL_OPTIMIZER: plain(config.optimizer),
-        keys.TRIAL_LOSS: plain(trainer.get("loss", LOSS)),
-        keys.TRIAL_METRICS: plain(trainer.get("metrics", list(METRICS))),
-        keys.TRIAL_BATCH_SIZE: int(trainer.batch_size),
-        keys.TRIAL_OBJECTIVE: plain(trainer.objective),
-    }
+    record = {keys.TRIAL_SCHEDULE: plain(config.schedule), keys.TRIAL_FAMILY: str(config.schedule.family)}
     if config.get("label"):
         record[keys.TRIAL_LABEL] = str(config.label)
     choices = config.get("hydra", {}).get("runtime", {}).get("choices", {})

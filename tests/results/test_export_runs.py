@@ -118,7 +118,7 @@ def test_exported_module_trains_a_users_model_with_the_trials_lr(every_family, f
     )
     assert done.returncode == 0, done.stderr[-3000:]
     ran = json.loads(done.stdout.strip().splitlines()[-1])
-    assert ran["epochs"] == trial.user_attrs["epochs"] == 2
+    assert ran["epochs"] == trial.user_attrs["lrsweep.fit"]["epochs"] == 2
     assert (ran["optimizer"], ran["momentum"], ran["loss"]) == ("SGD", 0.5, "sparse_categorical_crossentropy")
 
     client = MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
@@ -126,7 +126,8 @@ def test_exported_module_trains_a_users_model_with_the_trials_lr(every_family, f
     logged = np.array([m.value for m in history], dtype=np.float32)
     applied = np.array(ran["lr"], dtype=np.float32)
     if family == "reduce_on_plateau":  # later epochs follow the user's model's own validation loss
-        logged, applied = logged[: trial.user_attrs["steps_per_epoch"]], applied[: trial.user_attrs["steps_per_epoch"]]
+        steps = trial.user_attrs["lrsweep.fit"]["steps_per_epoch"]
+        logged, applied = logged[:steps], applied[:steps]
     assert len(applied) == len(logged) > 0
     np.testing.assert_allclose(applied, logged, rtol=1e-6)
 
@@ -159,7 +160,7 @@ def test_an_exported_callback_family_reports_its_learning_rate_when_run(every_fa
     printed = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
     client = MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
     logged = {m.step: m.value for m in client.get_metric_history(trial.user_attrs["mlflow_run_id"], "lr")}
-    steps = int(trial.user_attrs["steps_per_epoch"])
+    steps = int(trial.user_attrs["lrsweep.fit"]["steps_per_epoch"])
     if family == "reduce_on_plateau":
         (line,) = printed
         assert "without improvement of val_loss" in line

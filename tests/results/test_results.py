@@ -62,7 +62,8 @@ def test_export_reproduces_the_best_trials_lr(swept, family, tmp_path):
 
     client = MlflowClient(f"sqlite:///{swept / 'mlflow.db'}")
     logged = logged_lr(client, best.user_attrs["mlflow_run_id"])
-    steps_per_epoch, epochs = best.user_attrs["steps_per_epoch"], best.user_attrs["epochs"]
+    fit = best.user_attrs["lrsweep.fit"]
+    steps_per_epoch, epochs = fit["steps_per_epoch"], fit["epochs"]
 
     preset = yaml.safe_load((out / "schedule" / f"{name}.yaml").read_text())
     assert preset["defaults"] == [f"/schema/schedule/{family}@_here_", "_self_"]

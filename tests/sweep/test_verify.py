@@ -129,7 +129,8 @@ def test_a_sweep_verifies_its_top_configurations_resumes_and_exports_the_verifie
     for control in controls:
         assert control.state == optuna.trial.TrialState.COMPLETE and control.params == {}
         assert f"schedule.initial_learning_rate={minimum_tenth!r}" in control.user_attrs["overrides"]
-    optimizers = {t.user_attrs["lrsweep.control"]: t.user_attrs["optimizer"]["_target_"] for t in controls}
+    optimizers = {c.user_attrs["lrsweep.control"]: c.user_attrs["lrsweep.job"]["optimizer"] for c in controls}
+    optimizers = {name: optimizer["_target_"] for name, optimizer in optimizers.items()}
     assert optimizers == {"constant": "keras.optimizers.Adam", "schedule_free": "keras.optimizers.ScheduleFreeAdamW"}
     assert len(child_runs(tmp_path, "constant")) == 11  # tracked under the study's run like any trial
     assert "verified over 2 fresh seeds" in done.stdout

@@ -274,5 +274,5 @@ def test_a_second_worker_of_another_experiment_is_refused_while_one_of_the_same_
         assert first.returncode == same.returncode == 0, [o[1][-2000:] for o in outputs]
         study = load(url, "constant")
         assert len(study.trials) == 4 and all(t.state in DONE for t in study.trials)
-        assert {t.user_attrs["optimizer"]["_target_"] for t in study.trials} == {"keras.optimizers.SGD"}
+        assert {t.user_attrs["lrsweep.job"]["optimizer"]["_target_"] for t in study.trials} == {"keras.optimizers.SGD"}
         assert study.user_attrs["lrsweep.workers"] == 2 and "lrsweep.forced_joins" not in study.user_attrs

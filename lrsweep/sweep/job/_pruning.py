@@ -64,22 +64,22 @@ class OptunaPruning(keras.callbacks.Callback):
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         # What exports and reports need to rebuild the trial's LR: its run length.
         self.epoch_seconds: list[float] = []
-        self.record.update(
-            {
-                keys.TRIAL_STEPS_PER_EPOCH: int(self.params.get("steps") or 0),
-                keys.TRIAL_EPOCHS: int(self.params.get("epochs") or 0),
-                keys.TRIAL_EPOCH_SECONDS: self.epoch_seconds,
-                keys.TRIAL_PROCESS: f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
-            }
-        )
+        steps, epochs = int(self.params.get("steps") or 0), int(self.params.get("epochs") or 0)
+        self.fit: dict[str, Any] = {
+            keys.FIT_STEPS_PER_EPOCH: steps,
+            keys.FIT_EPOCHS: epochs,
+            keys.FIT_EPOCH_SECONDS: self.epoch_seconds,
+            keys.FIT_PROCESS: f"{socket.gethostname()}:{os.getpid()}",  # the worker process that trained it
+        }
+        self.record[keys.TRIAL_FIT] = self.fit
         if self.judge_from is not None:
-            self.first_judged = self.judge_from(self.record[keys.TRIAL_STEPS_PER_EPOCH], self.record[keys.TRIAL_EPOCHS])
+            self.first_judged = self.judge_from(steps, epochs)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # For throughput benchmarks: each epoch's wall time (the first includes compilation) and peak memory.
         from lrsweep._backend import peak_memory
 
-        self.record[keys.TRIAL_PEAK_MEMORY] = peak_memory()
+        self.fit[keys.FIT_PEAK_MEMORY] = peak_memory()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
