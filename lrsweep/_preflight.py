@@ -2,7 +2,9 @@
 
 Hydra reports ``schedule=nope`` with the option list and its config search path (a dozen lines); lrsweep says it
 in one: "`schedule` must be one of [...]. Received: schedule='nope'". A malformed value (``interval(1)``,
-``choice()``) is named with its key the same way. Everything else is left to Hydra.
+``choice()``) is named with its key the same way. What only composing can tell, a value of the wrong type
+(``trainer.epochs=many``) or a key the config does not have (``trainer.epoch=2``), Hydra finds; while it composes,
+its composition errors are held (:func:`hold_composition_errors`) and said in one line (:func:`composition_error`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,65 @@ from lrsweep._errors import ConfigError
 from lrsweep._internals import args_parser, config_repository
 from lrsweep.sweep._settings import PRESETS
 
-__all__ = ["check_group_choices", "quote_sweeper_params"]
+__all__ = [
+    "check_group_choices",
+    "composition_error",
+    "hold_composition_errors",
+    "quote_sweeper_params",
+    "release_composition_errors",
+]
+
+_FULL_ERROR = "HYDRA_FULL_ERROR"  # Hydra's switch: an error while it composes is raised, not printed and exit 1
+_held: list[bool] = []
+_CONVERTED = re.compile(r"could not be converted to (\w+)")
+_TYPES = {"Integer": "an int", "Float": "a float", "Boolean": "a bool (true or false)", "String": "a string"}
+
+
+def hold_composition_errors() -> bool:
+    """Have Hydra raise (not print) an error while it composes the command line, so that :func:`main` says it in
+    one line; False where the user set ``HYDRA_FULL_ERROR`` (Hydra's traceback, as they asked)."""
+    import os
+
+    if _FULL_ERROR in os.environ:
+        return False
+    os.environ[_FULL_ERROR] = "1"
+    _held.append(True)
+    return True
+
+
+def release_composition_errors() -> None:
+    """Composition is over (the job or the sweeper starts): Hydra reports what follows as it always does, and
+    processes started from here do not inherit the switch."""
+    import os
+
+    if _held:
+        _held.clear()
+        os.environ.pop(_FULL_ERROR, None)
+
+
+def composition_error(error: Exception, argv: Sequence[str] = ()) -> ConfigError:
+    """Hydra's ``ConfigCompositionException`` (its message and its OmegaConf cause) as one line: the key, the
+    value given on the command line ``argv`` and what the key allows."""
+    cause = error.__cause__
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0].removeprefix("Error merging override ").removeprefix("Could not override ") if lines else ""
+    key = str(getattr(cause, "full_key", "") or text.partition("=")[0].strip(" '.") or "override")
+    given: list[str | None] = [v for k, _, v in (a.partition("=") for a in argv) if k.lstrip("+~") == key]
+    given = given or ([text.partition("=")[2]] if "=" in text else [None])
+    message = str(getattr(cause, "msg", "") or cause or "").splitlines()
+    found = _CONVERTED.search(message[0]) if message else None
+    if found is not None:
+        return ConfigError(key, given[-1], _TYPES.get(found.group(1), f"of type {found.group(1)}"))
+    if message and "is not a valid bool" in message[0]:
+        return ConfigError(key, given[-1], _TYPES["Boolean"])
+    if type(cause).__name__ in ("ConfigAttributeError", "ConfigKeyError"):
+        parent = getattr(cause, "parent_node", None)
+        fields = sorted(str(k) for k in parent) if parent is not None and hasattr(parent, "keys") else None
+        allowed = f"a key of `{key.rpartition('.')[0]}`: one of {fields}" if fields else "a key the config has"
+        return ConfigError(key, given[-1], f"{allowed} (+{key}=... adds a new one)")
+    reason = "; ".join([*lines[1:], *(m.strip() for m in message[:1])]) or type(error).__name__
+    return ConfigError(key, given[-1], f"a value Hydra can compose ({reason})")
+
 
 _PRESET_FIELD = re.compile(r"hydra\.sweeper\.(sampler|pruner)\.([^.]+)")
 _SWEEPER_PARAM = re.compile(r"(\+{0,2}hydra\.sweeper\.params\.[^=]+)=(.*)", re.DOTALL)

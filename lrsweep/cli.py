@@ -32,9 +32,11 @@ def run(config: DictConfig) -> float | JobReport:
     objective and what the job measured), and an error goes back to Hydra (and to the sweeper) carrying the same,
     so the other jobs go on.
     """
+    from lrsweep._preflight import release_composition_errors
     from lrsweep.sweep import JobReport, carry_record, trial_reporter
     from lrsweep.training import run_trial
 
+    release_composition_errors()  # composed: from here on, Hydra reports errors as it always does
     reporter = trial_reporter(config)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
@@ -78,7 +80,9 @@ def main() -> None:
         sys.path.insert(0, os.getcwd())
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         sys.exit(run_subcommand(sys.argv[1:]))
-    from lrsweep._preflight import check_group_choices, quote_sweeper_params
+    from hydra.errors import ConfigCompositionException
+
+    from lrsweep._preflight import check_group_choices, composition_error, hold_composition_errors, quote_sweeper_params
     from lrsweep.config import register_configs
 
     register_configs()
@@ -87,7 +91,13 @@ def main() -> None:
     except ConfigError as error:
         sys.exit(report(error))
     sys.argv[1:] = quote_sweeper_params(sys.argv[1:])
-    _trial()
+    held = hold_composition_errors()
+    try:
+        _trial()
+    except ConfigCompositionException as error:  # raised only while held: composition comes before any work
+        if not held:
+            raise
+        sys.exit(report(composition_error(error, sys.argv[1:])))
 
 
 if __name__ == "__main__":

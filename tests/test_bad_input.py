@@ -53,6 +53,17 @@ CASES = {
         ("schedule=custom", "schedule.function=os.system"),
         "`schedule.function` must be a function Keras can call as function(epoch, lr)",
     ),
+    # What only composing tells: a value of the wrong type, a key the config does not have (Hydra's own error,
+    # four lines and exit 1, said in one).
+    "wrong type": (("trainer.epochs=many",), "`trainer.epochs` must be an int. Received: trainer.epochs='many'"),
+    "wrong type in the sweeper": (
+        (*SWEEP, "hydra.sweeper.n_trials=many"),
+        "`hydra.sweeper.n_trials` must be an int. Received: hydra.sweeper.n_trials='many'",
+    ),
+    "unknown key": (
+        (*SWEEP, "trainer.epoch=2"),
+        "`trainer.epoch` must be a key of `trainer`: one of ['batch_size', 'direction', 'epochs', 'loss',",
+    ),
     # Unknown options of a config group, on a single run and in a sweep.
     "family": (("schedule=nope",), "`schedule` must be one of ['constant', 'cosine_decay',"),
     "optimizer": (

@@ -20,7 +20,10 @@ class LRSweepSweeper(Sweeper):
         self._impl: Any = None
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from lrsweep._preflight import release_composition_errors
         from lrsweep.sweep._sweeper import OptunaSweep
+
+        release_composition_errors()  # composed: the workers this sweep starts do not inherit Hydra's switch
 
         self._impl = OptunaSweep(**self.settings)
         self._impl.setup(hydra_context=hydra_context, task_function=task_function, config=config)
