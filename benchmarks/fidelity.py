@@ -9,7 +9,10 @@ baselines), no MLflow, one trial at a time:
 - ``none``: no pruning, every trial runs its whole budget (the reference);
 - ``median``: Optuna's median pruner, judged after any epoch (today's default);
 - ``median_peak``: the same pruner with ``hydra.sweeper.prune_from=peak``: not judged before the trial's LR has
-  peaked.
+  peaked;
+- ``budget``: successive halving over whole schedules (``hydra.sweeper.rung_epochs=1``, no pruner): every sampled
+  configuration first trains its whole schedule in one epoch, the best third of those run again in full. A short
+  run whose configuration was promoted is not counted as stopped.
 
 For each arm: the median best over seeds, the wall time, the time it took to reach the ``none`` arm's median best
 (as a share of ``none``'s median wall time: the target is at most 0.6), and how often it stopped a configuration
@@ -38,6 +41,7 @@ ARMS: dict[str, list[str]] = {
     "none": ["hydra/sweeper/pruner=none"],
     "median": ["hydra/sweeper/pruner=median"],
     "median_peak": ["hydra/sweeper/pruner=median", "hydra.sweeper.prune_from=peak"],
+    "budget": ["hydra/sweeper/pruner=none", "hydra.sweeper.rung_epochs=1"],
 }
 
 
@@ -70,6 +74,7 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
     study = optuna.load_study(study_name=name, storage=storage)
     trials = sorted((t for t in study.trials if t.state.is_finished()), key=lambda t: t.number)
+    promoted = {t.user_attrs[keys.TRIAL_PROMOTES] for t in trials if keys.TRIAL_PROMOTES in t.user_attrs}
     return {
         "states": [t.state.name for t in trials],
         "values": [t.value if t.state == optuna.trial.TrialState.COMPLETE else None for t in trials],
@@ -78,10 +83,12 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
         "epochs": [
             args.epochs if t.state == optuna.trial.TrialState.COMPLETE else len(t.intermediate_values) for t in trials
         ],
-        "pruned": {
-            t.number: list(t.user_attrs.get(keys.TRIAL_OVERRIDES, []))
+        "pruned": {  # the configuration in full: a short run's full-budget overrides
+            t.number: list(
+                (t.user_attrs.get(keys.TRIAL_RUNG) or {}).get("overrides") or t.user_attrs.get(keys.TRIAL_OVERRIDES, [])
+            )
             for t in trials
-            if t.state == optuna.trial.TrialState.PRUNED
+            if t.state == optuna.trial.TrialState.PRUNED and t.number not in promoted
         },
         "wall_s": wall,
     }

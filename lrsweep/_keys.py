@@ -34,6 +34,11 @@ TRIAL_VERIFIES: Final = "lrsweep.verifies"  # a verification trial: the number o
 TRIAL_SEED: Final = "lrsweep.seed"  # the fresh seed a verification or control trial runs with
 TRIAL_CONTROL: Final = "lrsweep.control"  # a control trial: its name (constant, schedule_free) ...
 TRIAL_CONTROL_OVERRIDES: Final = "lrsweep.control_overrides"  # ... and the overrides it runs with
+TRIAL_BASELINE: Final = "lrsweep.baseline"  # an enqueued baseline (hydra.sweeper.enqueue): True
+# Budget fidelity (hydra.sweeper.rung_epochs, lrsweep.sweep._rungs): a short run's {"epochs": its epochs,
+# "overrides": the configuration's overrides at the full budget}, and a full run's short run (its number).
+TRIAL_RUNG: Final = "lrsweep.rung"
+TRIAL_PROMOTES: Final = "lrsweep.promotes"
 # How the trial compiled and fit its model (what `lrsweep export` needs). Each attr is one storage call (one
 # database round trip on an RDB storage), so what belongs together is one attr.
 TRIAL_SCHEDULE: Final = "schedule"

@@ -89,6 +89,7 @@ CASES = {
     "unclosed": ((*SWEEP, "schedule.initial_learning_rate=interval(0.1"), "no viable alternative at input"),
     # Sweeper settings.
     "n_trials": ((*SWEEP, "hydra.sweeper.n_trials=0"), "`hydra.sweeper.n_trials` must be >= 1"),
+    "rung_epochs": ((*SWEEP, "hydra.sweeper.rung_epochs=0"), "`hydra.sweeper.rung_epochs` must be an int >= 1 or null"),
     "n_jobs": ((*SWEEP, "hydra.sweeper.n_jobs=many"), "`hydra.sweeper.n_jobs` must be an int >= 1 or auto"),
     "direction": ((*SWEEP, "hydra.sweeper.direction=up"), "`hydra.sweeper.direction` must be maximize, minimize"),
     "max_failure_rate": ((*SWEEP, "hydra.sweeper.max_failure_rate=2"), "must be in [0.0, 1.0]"),

@@ -16,6 +16,8 @@ from lrsweep.sweep.job._report import JobReport, carry_record
 from lrsweep.sweep.storage._urls import default_storage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from optuna.storages import BaseStorage
 
     from lrsweep.sweep._verify import Verdict, verdicts
@@ -74,7 +76,7 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
     prunable = len(trial.study.directions) == 1 and names[0] == monitor
     marks = retry(lambda: trial.user_attrs, "reading a trial")
     prunable = prunable and keys.TRIAL_SEED not in marks  # a verification or control trial runs to its end
-    judge_from = None
+    judge_from: Callable[[int, int], int] | None = None
     if sweeper.get("prune_from", DEFAULTS.prune_from) == "peak":  # not judged before its LR has peaked
         from functools import partial
 
@@ -82,7 +84,14 @@ def trial_reporter(config: DictConfig) -> OptunaPruning | None:
         from lrsweep.sweep.job._pruning import after_the_peak
 
         judge_from = partial(after_the_peak, plain(config.schedule))
+    if sweeper.get("rung_epochs") is not None:  # the short runs are the early stopping: reported, never judged
+        judge_from = _never
     return OptunaPruning(trial, monitor, on_epoch=report_epoch, retry=retry, report=prunable, judge_from=judge_from)
+
+
+def _never(steps_per_epoch: int, epochs: int) -> int:
+    """``judge_from`` for a run the pruner never stops: judged from an epoch after its last."""
+    return epochs + 1
 
 
 def study_storage(url: str | None = None, field: str = "--storage") -> BaseStorage:

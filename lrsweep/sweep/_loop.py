@@ -17,6 +17,7 @@ from optuna.trial import Trial, TrialState
 from lrsweep import _keys as keys
 from lrsweep._errors import LRSweepError
 from lrsweep._internals import trial_id
+from lrsweep.sweep._rungs import is_short_run, promote
 from lrsweep.sweep._verify import control_fixed
 from lrsweep.sweep.job._overrides import TrialTarget, trial_overrides
 from lrsweep.sweep.space._sample import sample, to_override
@@ -130,6 +131,9 @@ def _claim(session: SweepSession, progress: SweepProgress) -> Trial | None:
         progress.set_done(done)
         if done + running >= session.n_trials:
             return None
+        last = done + running == session.n_trials - 1
+        if last and session.settings.rung_epochs is not None and not session.verifying:  # the last is a full run
+            promote(study, session.settings.reduction_factor, last=True)
         trial = study.ask()
         session.heartbeats.add(trial_id(trial))
     return trial
@@ -140,23 +144,22 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
     from lrsweep.training import setup_record
 
     attrs = session.retry(lambda: trial.user_attrs, "reading a trial")  # a verification's or control's marks
-    fixed, repeats = session.fixed, session.settings.repeats
+    fixed, repeats, rung = session.fixed, session.settings.repeats, session.settings.rung_epochs
+    short = rung is not None and not session.verifying and is_short_run(attrs)
+    full: list[str] = []
     if keys.TRIAL_CONTROL in attrs:  # a control: its own schedule (and optimizer), none of the space's parameters
         fixed = control_fixed(fixed, attrs[keys.TRIAL_CONTROL_OVERRIDES])
         sampled = list(attrs[keys.TRIAL_CONTROL_OVERRIDES])
     else:
-        values = session.retry(
-            lambda: sample(trial, session.space, session.total_steps, session.segments, session.epochs),
-            "sampling a trial",
-        )
-        extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
-        if extend is not None:
-            values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
-        sampled = [to_override(k, v) for k, v in values.items()]
+        sampled = _sample(session, trial, session.epochs)
+        if short and rung is not None:  # its whole schedule in `rung` epochs; `full`: the configuration in full
+            full, sampled, repeats = sampled, [*_sample(session, trial, rung), f"trainer.epochs={rung}"], 1
     if (seed := attrs.get(keys.TRIAL_SEED)) is not None:  # verification or control: its one fresh seed
         sampled, repeats = [*sampled, f"trainer.seed={int(seed)}"], 1
     job_config = session.compose([*fixed, *sampled])
     record = {**setup_record(job_config), keys.TRIAL_OVERRIDES: sampled}
+    if short:
+        record[keys.TRIAL_RUNG] = {"epochs": rung, "overrides": full}
     run_id = session.records.start(trial, record)
     runs = session.runs
     target = TrialTarget(
@@ -170,13 +173,31 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
 def _finish(
     session: SweepSession, trial: Trial, run_id: str | None, outcomes: list[Outcome], progress: SweepProgress
 ) -> TrialState:
+    short = keys.TRIAL_RUNG in trial.user_attrs
+    if short and outcomes and outcomes[-1].state == TrialState.COMPLETE:  # a short run ends PRUNED, its value kept
+        outcomes = [replace(o, state=TrialState.PRUNED, values=None) for o in outcomes]
     state, values, label = session.records.finish(trial, run_id, outcomes)
     session.heartbeats.remove(trial_id(trial))
     done = session.retry(lambda: counts(session.study, session.verifying)[0], "counting trials")
     progress.set_done(done)
     ran = len((outcomes[0].record.get(keys.TRIAL_FIT) or {}).get(keys.FIT_EPOCH_SECONDS) or []) if outcomes else None
-    progress.trial_finished(trial.number, state.name, values, label, ran)
+    progress.trial_finished(trial.number, state.name, values, label, ran, short_run=short)
+    if short and state == TrialState.PRUNED:
+        with session.lock:
+            promoted = session.retry(lambda: promote(session.study, session.settings.reduction_factor), "promoting")
+        for number in promoted:
+            log.info("trial %d's configuration is among the best short runs: it runs again in full", number)
     return state
+
+
+def _sample(session: SweepSession, trial: Trial, epochs: int) -> list[str]:
+    """The trial's sampled parameters as overrides, for a run of ``epochs`` (``fraction`` tags scale with it)."""
+    steps = None if session.total_steps is None else session.total_steps * epochs // session.epochs
+    values = session.retry(lambda: sample(trial, session.space, steps, session.segments, epochs), "sampling a trial")
+    extend = session.extend  # the user's fn(cfg, trial) for dependent parameters
+    if extend is not None:
+        values.update(session.retry(lambda: extend(trial), "sampling a trial's custom parameters"))
+    return [to_override(k, v) for k, v in values.items()]
 
 
 def run_verification(session: SweepSession, slots: Slots, range_test: RangeTestRunner) -> None:

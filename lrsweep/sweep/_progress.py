@@ -87,18 +87,27 @@ class SweepProgress:
             self._refresh()
 
     def trial_finished(
-        self, number: int, state: str, values: Sequence[float] | None, best: str | None, epochs_run: int | None = None
+        self,
+        number: int,
+        state: str,
+        values: Sequence[float] | None,
+        best: str | None,
+        epochs_run: int | None = None,
+        short_run: bool = False,
     ) -> None:
         """A trial ended: its state, its objective(s), and the study's best so far (as :func:`best_label` says).
 
         A pruned trial shows the epoch it was stopped after, not its value: an early epoch's value is no
-        competitor of the best."""
+        competitor of the best. A short run (``hydra.sweeper.rung_epochs``) shows its value beside its length:
+        its whole schedule ran, to be ranked among the short runs."""
         if best is not None:
             self.best = best
         self.running = ""
         self._refresh()
         shown = "" if values is None else " " + ", ".join(f"{v:.4f}" for v in values)
-        if state == "PRUNED":
+        if state == "PRUNED" and short_run:
+            shown = f" (a short run: its whole schedule in {epochs_run} of {self.epochs} epochs){shown}"
+        elif state == "PRUNED":
             shown = f" after epoch {epochs_run} of {self.epochs}" if epochs_run else ""
         message = f"trial {number} {state}{shown} · {self.done}/{self.n_trials} done · best {self.best}"
         if self._bar is not None:

@@ -95,6 +95,7 @@ def plan_search(settings: SweepSettings, config: DictConfig, space: SearchSpace,
     """The study's objectives and directions, its sampler and pruner, and the custom hook, each checked (one line
     for a bad one) without opening anything. ``pruner_named``: the command line chose the pruner."""
     objectives, directions = _objectives(settings, config)
+    _check_rungs(settings, config, space, len(directions))
     extend = custom_space(settings.custom_search_space, config)
     sampler, pruner, n_trials = _search(settings, space, len(directions), pruner_named)
     return SearchPlan(objectives, directions, sampler, pruner, n_trials, extend)
@@ -188,6 +189,9 @@ def _search(
         raise ConfigError("hydra.sweeper.verify_top", settings.verify_top, allowed)
     if objectives > 1:
         log.info("pruning is off: Optuna's pruners are single-objective, and this study has %d objectives", objectives)
+    elif settings.rung_epochs is not None and not isinstance(pruner, optuna.pruners.NopPruner):
+        log.info("rung_epochs=%d: the short runs are the early stopping; the %s judges no trial",
+                 settings.rung_epochs, type(pruner).__name__)  # fmt: skip
     return sampler, build_pruner(pruner, objectives), n_trials
 
 
@@ -198,6 +202,19 @@ def _announce(study: Study, url: str, n_trials: int, directions: list[str], obje
         "study '%s' in %s: %d of %d trials done, %d running, %s",
         study.study_name, mask(url), done, n_trials, running, goals,
     )  # fmt: skip
+
+
+def _check_rungs(settings: SweepSettings, config: DictConfig, space: SearchSpace, objectives: int) -> None:
+    """``rung_epochs`` shorter than the full run, in a single-objective study whose epochs are not searched."""
+    rung, epochs = settings.rung_epochs, int(config.trainer.epochs)
+    if rung is None:
+        return
+    if rung >= epochs:
+        raise ConfigError("hydra.sweeper.rung_epochs", rung, f"fewer epochs than trainer.epochs ({epochs}) or null")
+    if objectives > 1:
+        raise ConfigError("hydra.sweeper.rung_epochs", rung, "null in a multi-objective study (short runs are ranked)")
+    if any((name.partition("/")[2] or name) == "trainer.epochs" for name in space.keys()):  # noqa: SIM118
+        raise ConfigError("hydra.sweeper.rung_epochs", rung, "null where the space searches trainer.epochs")
 
 
 def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str], list[str]]:
@@ -243,7 +260,7 @@ def _join(
         study.sampler = build_sampler(settings.sampler, space, n_trials, ordinal)[0]
     if not study.trials:
         for params in baselines:
-            study.enqueue_trial(params, skip_if_exists=True)
+            study.enqueue_trial(params, user_attrs={keys.TRIAL_BASELINE: True}, skip_if_exists=True)
     for key, value in settings.study_attrs.items():
         study.set_user_attr(key, value)
 

@@ -85,6 +85,22 @@ class SweepSettings:
             "reported all the same",
         ),
     )
+    rung_epochs: int | None = field(
+        default=None,
+        metadata=_doc(
+            "null",
+            "budget fidelity, successive halving over whole schedules: each sampled configuration first trains its "
+            "whole schedule compressed into this many epochs (its `fraction` parameters are shares of that short "
+            "run) and ends PRUNED; the best `1/reduction_factor` of the short runs so far run again at the full "
+            "`trainer.epochs` (user attr `lrsweep.promotes`), and the budget's last trial promotes the best one "
+            "left; the pruner judges no trial (null: off). See "
+            "[Short runs](sweeps.md#short-runs-of-the-whole-schedule)",
+        ),
+    )
+    reduction_factor: int = field(
+        default=3,
+        metadata=_doc("3", "with `rung_epochs`: one short run in this many is promoted to a full run"),
+    )
     verify_top: int = field(
         default=0,
         metadata=_doc(
@@ -245,6 +261,10 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.verify_top", self.verify_top, "an int >= 0 (0: no verification)")
         if self.prune_from not in ("start", "peak"):
             raise ConfigError("hydra.sweeper.prune_from", self.prune_from, "start or peak")
+        if self.rung_epochs is not None and not (type(self.rung_epochs) is int and self.rung_epochs >= 1):
+            raise ConfigError("hydra.sweeper.rung_epochs", self.rung_epochs, "an int >= 1 or null (off)")
+        if not (type(self.reduction_factor) is int and self.reduction_factor >= 2):
+            raise ConfigError("hydra.sweeper.reduction_factor", self.reduction_factor, "an int >= 2")
         unknown = [c for c in self.controls if c not in CONTROLS]
         if unknown:
             raise ConfigError("hydra.sweeper.controls", unknown[0], f"a list of {list(CONTROLS)} (or [])")

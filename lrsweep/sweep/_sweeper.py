@@ -130,6 +130,8 @@ class OptunaSweep:
         run_length = self._run_length(dry.steps_per_epoch * epochs)
         run = (*run_length, epochs)
         check_run_length(space, dry.steps_per_epoch, epochs)
+        if settings.rung_epochs is not None:  # each short run holds the whole schedule too
+            check_run_length(space, dry.steps_per_epoch, settings.rung_epochs)
         check_custom_hook(search.extend, settings.custom_search_space, space, run, search.directions)
         compose_baseline = lambda overrides: self._compose([*fixed, *overrides])  # noqa: E731
         limit = settings.enqueue_limit(search.n_trials)
@@ -137,6 +139,8 @@ class OptunaSweep:
         baselines = baseline_params(settings.enqueue, space, compose_baseline, run, limit, job_config, notes)
         range_test = self._range_test(job_config) if settings.lr_range == "auto" else None
         measured = fingerprint(job_config, space, dry.dataset.describe(), search.directions, backend_name())
+        if settings.rung_epochs is not None:  # short runs and full runs: another experiment than full runs alone
+            measured["rungs"] = f"{settings.rung_epochs} epochs, 1 in {settings.reduction_factor} promoted"
         plan = plan_workers(settings.n_jobs, checked.accelerators, job_config, checked.environ)
         explicit = {argument.partition("=")[0].lstrip("+~") for argument in arguments}
         session = open_session(
