@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 _FULL_ERROR = "HYDRA_FULL_ERROR"  # Hydra's switch: an error while it composes is raised, not printed and exit 1
-_held: list[bool] = []
+_held: list[str | None] = []  # while held: the switch's value before (None: unset)
+_NAMING = ("Error merging override ", "Could not override ")  # Hydra's messages that name the key
 _CONVERTED = re.compile(r"could not be converted to (\w+)")
 _TYPES = {"Integer": "an int", "Float": "a float", "Boolean": "a bool (true or false)", "String": "a string"}
 
@@ -37,10 +38,10 @@ def hold_composition_errors() -> bool:
     one line; False where the user set ``HYDRA_FULL_ERROR`` (Hydra's traceback, as they asked)."""
     import os
 
-    if _FULL_ERROR in os.environ:
+    if os.environ.get(_FULL_ERROR) == "1" or _held:
         return False
+    _held.append(os.environ.get(_FULL_ERROR))
     os.environ[_FULL_ERROR] = "1"
-    _held.append(True)
     return True
 
 
@@ -50,15 +51,23 @@ def release_composition_errors() -> None:
     import os
 
     if _held:
-        _held.clear()
-        os.environ.pop(_FULL_ERROR, None)
+        before = _held.pop()
+        if before is None:
+            os.environ.pop(_FULL_ERROR, None)
+        else:
+            os.environ[_FULL_ERROR] = before
 
 
-def composition_error(error: Exception, argv: Sequence[str] = ()) -> ConfigError:
+def composition_error(error: Exception, argv: Sequence[str] = ()) -> ConfigError | None:
     """Hydra's ``ConfigCompositionException`` (its message and its OmegaConf cause) as one line: the key, the
-    value given on the command line ``argv`` and what the key allows."""
+    value given on the command line ``argv`` and what the key allows; ``None`` for one that names no key (say
+    Hydra's own words)."""
+    from omegaconf.errors import OmegaConfBaseException
+
     cause = error.__cause__
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not isinstance(cause, OmegaConfBaseException) or not lines[0].startswith(_NAMING):
+        return None
     text = lines[0].removeprefix("Error merging override ").removeprefix("Could not override ") if lines else ""
     key = str(getattr(cause, "full_key", "") or text.partition("=")[0].strip(" '.") or "override")
     given: list[str | None] = [v for k, _, v in (a.partition("=") for a in argv) if k.lstrip("+~") == key]

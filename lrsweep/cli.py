@@ -80,9 +80,15 @@ def main() -> None:
         sys.path.insert(0, os.getcwd())
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         sys.exit(run_subcommand(sys.argv[1:]))
-    from hydra.errors import ConfigCompositionException
+    from hydra.errors import CompactHydraException, ConfigCompositionException
 
-    from lrsweep._preflight import check_group_choices, composition_error, hold_composition_errors, quote_sweeper_params
+    from lrsweep._preflight import (
+        check_group_choices,
+        composition_error,
+        hold_composition_errors,
+        quote_sweeper_params,
+        release_composition_errors,
+    )
     from lrsweep.config import register_configs
 
     register_configs()
@@ -94,10 +100,18 @@ def main() -> None:
     held = hold_composition_errors()
     try:
         _trial()
-    except ConfigCompositionException as error:  # raised only while held: composition comes before any work
+    except CompactHydraException as error:  # raised only while held: composition comes before any work
         if not held:
             raise
-        sys.exit(report(composition_error(error, sys.argv[1:])))
+        said = composition_error(error, sys.argv[1:]) if isinstance(error, ConfigCompositionException) else None
+        if said is not None:
+            sys.exit(report(said))
+        words = [str(error), *([str(error.__cause__)] if error.__cause__ is not None else [])]
+        print("lrsweep: error: " + " ".join(line.strip() for w in words for line in w.splitlines() if line.strip()),
+              file=sys.stderr)  # fmt: skip
+        sys.exit(2 if isinstance(error, ConfigCompositionException) else 1)
+    finally:
+        release_composition_errors()
 
 
 if __name__ == "__main__":

@@ -50,7 +50,16 @@ def test_held_only_while_composing_and_never_over_the_users_own_switch(monkeypat
     assert hold_composition_errors() and os.environ["HYDRA_FULL_ERROR"] == "1"
     release_composition_errors()  # the job or the sweeper starts: its workers do not inherit the switch
     assert "HYDRA_FULL_ERROR" not in os.environ
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")  # the user's "off": held all the same, and given back
+    assert hold_composition_errors() and os.environ["HYDRA_FULL_ERROR"] == "1"
+    release_composition_errors()
+    assert os.environ["HYDRA_FULL_ERROR"] == "0"
     monkeypatch.setenv("HYDRA_FULL_ERROR", "1")  # the user's: Hydra's traceback, as they asked, and kept
     assert not hold_composition_errors()
     release_composition_errors()
     assert os.environ["HYDRA_FULL_ERROR"] == "1"
+
+
+def test_an_error_that_names_no_key_is_left_in_hydras_words():
+    """``+trainer.epochs=3`` (the key exists): Hydra's sentence names no override key to rewrite around."""
+    assert composition_error(hydra_error("+trainer.epochs=3"), ["+trainer.epochs=3"]) is None

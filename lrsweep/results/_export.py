@@ -123,7 +123,7 @@ def export_trial(study_name: str, storage: str | None, out: str | Path, trial_nu
     if not schedule:
         raise ConfigError("--trial", trial.number, "a trial run by lrsweep's sweeper (it keeps its schedule)")
     attrs = trial.user_attrs
-    fit = attrs.get(keys.TRIAL_FIT) or {}
+    fit = attrs.get(keys.TRIAL_FIT) or attrs  # studies of before lrsweep.fit kept its keys at the top
     total_steps = int(fit.get(keys.FIT_STEPS_PER_EPOCH, 0)) * int(fit.get(keys.FIT_EPOCHS, 0))
     name = f"{study_name}_trial{trial.number}"
     shown = ", ".join(f"{n} {v:.4f}" for n, v in zip(objectives_of(study), trial.values, strict=True))
@@ -183,11 +183,11 @@ def _setup(study_name: str, trial: Any, retrain: str) -> TrialSetup:
     """How the trial compiled and fit its model, from the job and the fit its record keeps (where a field is
     missing, :class:`TrialSetup`'s default: the tutorial's SGD, loss and metric)."""
     attrs = trial.user_attrs
-    job, fit = attrs.get(keys.TRIAL_JOB) or {}, attrs.get(keys.TRIAL_FIT) or {}
-    trainer = job.get("trainer") or {}
+    job, fit = attrs.get(keys.TRIAL_JOB) or {}, attrs.get(keys.TRIAL_FIT) or attrs  # older studies: at the top
+    trainer = job.get("trainer") or attrs
     known: dict[str, Any] = {name: trainer[name] for name in ("loss", "metrics", "batch_size") if name in trainer}
-    if job.get("optimizer"):
-        known["optimizer"] = job["optimizer"]
+    if job.get("optimizer") or attrs.get("optimizer"):
+        known["optimizer"] = job.get("optimizer") or attrs["optimizer"]
     return TrialSetup(
         study=study_name,
         number=trial.number,

@@ -70,7 +70,7 @@ def _traces(studies: dict[str, Any], top: pd.DataFrame) -> dict[str, Any]:
     for row in top.itertuples():
         trial = studies[row.study].trials[row.number]
         attrs = trial.user_attrs
-        fit = attrs.get(keys.TRIAL_FIT) or {}
+        fit = attrs.get(keys.TRIAL_FIT) or attrs  # studies of before lrsweep.fit kept its keys at the top
         if not attrs.get(keys.TRIAL_SCHEDULE) or not fit.get(keys.FIT_STEPS_PER_EPOCH):
             continue
         try:

@@ -132,8 +132,13 @@ def _claim(session: SweepSession, progress: SweepProgress) -> Trial | None:
         if done + running >= session.n_trials:
             return None
         last = done + running == session.n_trials - 1
-        if last and session.settings.rung_epochs is not None and not session.verifying:  # the last is a full run
-            promote(study, session.settings.reduction_factor, last=True)
+        if (
+            last
+            and session.settings.rung_epochs is not None
+            and not session.verifying
+            and _wait_for_short_runs(session)
+        ):
+            return None  # the loop collects them, then asks again
         trial = study.ask()
         session.heartbeats.add(trial_id(trial))
     return trial
@@ -173,7 +178,7 @@ def _start(session: SweepSession, trial: Trial, progress: SweepProgress) -> tupl
 def _finish(
     session: SweepSession, trial: Trial, run_id: str | None, outcomes: list[Outcome], progress: SweepProgress
 ) -> TrialState:
-    short = keys.TRIAL_RUNG in trial.user_attrs
+    short = keys.TRIAL_RUNG in session.retry(lambda: trial.user_attrs, "reading a trial")
     if short and outcomes and outcomes[-1].state == TrialState.COMPLETE:  # a short run ends PRUNED, its value kept
         outcomes = [replace(o, state=TrialState.PRUNED, values=None) for o in outcomes]
     state, values, label = session.records.finish(trial, run_id, outcomes)
@@ -184,10 +189,26 @@ def _finish(
     progress.trial_finished(trial.number, state.name, values, label, ran, short_run=short)
     if short and state == TrialState.PRUNED:
         with session.lock:
-            promoted = session.retry(lambda: promote(session.study, session.settings.reduction_factor), "promoting")
+            promoted = session.retry(lambda: _promote(session), "promoting short runs")
         for number in promoted:
             log.info("trial %d's configuration is among the best short runs: it runs again in full", number)
     return state
+
+
+def _promote(session: SweepSession) -> list[int]:
+    done, running = counts(session.study)
+    return promote(session.study, session.settings.reduction_factor, session.n_trials - done - running)
+
+
+def _wait_for_short_runs(session: SweepSession) -> bool:
+    """For the budget's last trial, a full run: promote the best short run left; True if none has finished yet
+    but some still run (wait for them). Call under the study's lock."""
+    study = session.study
+    if promote(study, session.settings.reduction_factor, 1, last=True):
+        return False
+    if study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        return False
+    return any(keys.TRIAL_RUNG in t.user_attrs for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
 
 
 def _sample(session: SweepSession, trial: Trial, epochs: int) -> list[str]:

@@ -7,8 +7,9 @@ parameter is a share of the trial's own run, so a decay still decays and a warm-
 PRUNED after that short run (its value: the last epoch's). The best ``1 / reduction_factor`` of the short runs so
 far (asynchronous successive halving, as ASHA: Li et al., 2020) are promoted: each runs again, from scratch, at
 the full ``trainer.epochs``, as a new trial of the study with the same parameters (user attr
-``lrsweep.promotes``: the short run's number). The budget's last trial promotes the best short run not yet
-promoted, so a study always ends with full runs to rank.
+``lrsweep.promotes``: the short run's number), as long as the budget has room. The budget's last trial promotes
+the best short run not yet promoted (waiting, if need be, for the short runs still running), so a study always
+ends with full runs to rank.
 
 The enqueued baselines, verification and control trials run at the full budget. The short runs are the early
 stopping: no trial is judged by the pruner (a full run's first epochs would be compared with short runs' last
@@ -52,14 +53,16 @@ def short_runs(study: Study) -> list[FrozenTrial]:
     return sorted(found, key=lambda t: float(t.value), reverse=maximize)  # type: ignore[arg-type]
 
 
-def promote(study: Study, reduction_factor: int, last: bool = False) -> list[int]:
+def promote(study: Study, reduction_factor: int, room: int, last: bool = False) -> list[int]:
     """Enqueue a full run of each short run that ranks in the best ``1 / reduction_factor`` of the short runs so
-    far and has none yet (with ``last`` and no trial waiting, the best one without one, whatever its rank); the
-    numbers promoted. Call under the study's lock."""
+    far and has none yet, best first, as many as ``room`` (the budget's trials not yet finished, running or
+    waiting) allows; with ``last`` and no trial waiting, the best one without one, whatever its rank. The numbers
+    promoted. Call under the study's lock."""
     ranked, trials = short_runs(study), study.get_trials(deepcopy=False)
     promoted = {int(t.user_attrs[keys.TRIAL_PROMOTES]) for t in trials if keys.TRIAL_PROMOTES in t.user_attrs}
-    chosen = [t for t in ranked[: len(ranked) // reduction_factor] if t.number not in promoted]
-    if last and not chosen and not any(t.state == TrialState.WAITING for t in trials):
+    room -= sum(t.state == TrialState.WAITING for t in trials)
+    chosen = [t for t in ranked[: len(ranked) // reduction_factor] if t.number not in promoted][: max(room, 0)]
+    if last and not chosen and room > 0:
         chosen = [t for t in ranked if t.number not in promoted][:1]
     for trial in chosen:
         study.enqueue_trial(trial.params, user_attrs={keys.TRIAL_PROMOTES: trial.number})

@@ -98,6 +98,9 @@ def plan_search(settings: SweepSettings, config: DictConfig, space: SearchSpace,
     _check_rungs(settings, config, space, len(directions))
     extend = custom_space(settings.custom_search_space, config)
     sampler, pruner, n_trials = _search(settings, space, len(directions), pruner_named)
+    if settings.rung_epochs is not None and isinstance(sampler, optuna.samplers.GridSampler):
+        allowed = "null with the grid sampler (promotions would take grid points' trials)"
+        raise ConfigError("hydra.sweeper.rung_epochs", settings.rung_epochs, allowed)
     return SearchPlan(objectives, directions, sampler, pruner, n_trials, extend)
 
 
@@ -215,6 +218,13 @@ def _check_rungs(settings: SweepSettings, config: DictConfig, space: SearchSpace
         raise ConfigError("hydra.sweeper.rung_epochs", rung, "null in a multi-objective study (short runs are ranked)")
     if any((name.partition("/")[2] or name) == "trainer.epochs" for name in space.keys()):  # noqa: SIM118
         raise ConfigError("hydra.sweeper.rung_epochs", rung, "null where the space searches trainer.epochs")
+    from lrsweep.training import MEASURED, objective_names
+
+    if objective_names(config.trainer)[0] in MEASURED:
+        allowed = "null for an objective measured only at the end of a run (short runs rank by their last epoch)"
+        raise ConfigError("hydra.sweeper.rung_epochs", rung, allowed)
+    if settings.n_trials < 2:
+        raise ConfigError("hydra.sweeper.rung_epochs", rung, "null with n_trials < 2 (a short run, then a full one)")
 
 
 def _objectives(settings: SweepSettings, config: DictConfig) -> tuple[list[str], list[str]]:

@@ -37,17 +37,17 @@ def test_the_best_third_of_the_short_runs_so_far_are_promoted_once(direction):
     values = [0.5, 0.9, 0.1, 0.7, 0.3]
     for n, value in enumerate(values[:2]):
         study_.add_trial(short_run(value, 1e-3 * (n + 1)))
-    assert promote(study_, 3) == []  # two short runs: a third of them is none
+    assert promote(study_, 3, room=10) == []  # two short runs: a third of them is none
     study_.add_trial(short_run(values[2], 3e-3))
     best = 1 if direction == "maximize" else 2
-    assert promote(study_, 3) == [best]
+    assert promote(study_, 3, room=10) == [best]
     waiting = study_.get_trials(states=(TrialState.WAITING,))
     assert [t.user_attrs[keys.TRIAL_PROMOTES] for t in waiting] == [best]
     asked = study_.ask()  # the waiting promotion: the same configuration, to run in full
     assert asked.suggest_float("schedule.initial_learning_rate", 1e-4, 1e-1, log=True) == 1e-3 * (best + 1)
     for n, value in enumerate(values[3:]):
         study_.add_trial(short_run(value, 4e-3 + n * 1e-3))
-    assert promote(study_, 3) == []  # five short runs: still one, and it has its full run
+    assert promote(study_, 3, room=10) == []  # five short runs: still one, and it has its full run
     assert [t.number for t in short_runs(study_)][:1] == [best]
 
 
@@ -55,10 +55,21 @@ def test_the_last_trial_promotes_the_best_short_run_left_unless_one_waits():
     study_ = optuna.create_study(direction="maximize")
     for n, value in enumerate([0.5, 0.9, 0.1]):
         study_.add_trial(short_run(value, 1e-3 * (n + 1)))
-    assert promote(study_, 3) == [1]
-    assert promote(study_, 3, last=True) == []  # a promotion is waiting: it takes the last trial
+    assert promote(study_, 3, room=10) == [1]
+    assert promote(study_, 3, room=1, last=True) == []  # a promotion waits: it takes the last trial
     study_.ask()  # the waiting promotion starts
-    assert promote(study_, 3, last=True) == [0]  # the best short run without a full run
+    assert promote(study_, 3, room=1, last=True) == [0]  # the best short run without a full run
+
+
+def test_no_promotion_beyond_the_budget():
+    """With other workers' short runs finishing late, a promotion the budget has no trial for is not enqueued (it
+    would wait forever, or be run by the verification)."""
+    study_ = optuna.create_study(direction="maximize")
+    for n, value in enumerate([0.5, 0.9, 0.1, 0.7, 0.3, 0.8]):
+        study_.add_trial(short_run(value, 1e-3 * (n + 1)))
+    assert promote(study_, 3, room=1) == [1]  # two deserve it, the budget has room for one: the best
+    assert promote(study_, 3, room=1) == []  # the waiting one takes that room
+    assert promote(study_, 3, room=0, last=True) == []
 
 
 def test_only_sampled_configurations_run_short():
