@@ -136,7 +136,8 @@ def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
     with open(log, "w") as output:
         process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    # Wait until one trial is done and the next one is early in its 30 epochs: Ctrl-C then lands mid-training.
+    # Wait until one trial is done and the next one is in its 30 epochs: Ctrl-C then lands mid-training (a wide
+    # window: on a loaded 2-core machine a poll can miss a narrow one, and the sweep ends uninterrupted).
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.2)
         db = tmp_path / "lrsweep.db"
@@ -151,7 +152,7 @@ def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
                 ).fetchone()[0]
         except sqlite3.OperationalError:  # the sweep is still creating Optuna's tables
             continue
-        if states.count("COMPLETE") + states.count("PRUNED") >= 1 and 1 <= epochs <= 10:
+        if states.count("COMPLETE") + states.count("PRUNED") >= 1 and 1 <= epochs <= 25:  # of 30: mid-training
             break
     assert process.poll() is None, "the sweep ended before it could be interrupted mid-trial"
     # Ctrl-C, and again after 8 s as a user would: in a few runs of the suite on a 2-core machine one SIGINT went
