@@ -66,9 +66,9 @@ def composition_error(error: Exception, argv: Sequence[str] = ()) -> ConfigError
 
     cause = error.__cause__
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    if not isinstance(cause, OmegaConfBaseException) or not lines[0].startswith(_NAMING):
+    if not lines or not isinstance(cause, OmegaConfBaseException) or not lines[0].startswith(_NAMING):
         return None
-    text = lines[0].removeprefix("Error merging override ").removeprefix("Could not override ") if lines else ""
+    text = lines[0].removeprefix("Error merging override ").removeprefix("Could not override ")
     key = str(getattr(cause, "full_key", "") or text.partition("=")[0].strip(" '.") or "override")
     given: list[str | None] = [v for k, _, v in (a.partition("=") for a in argv) if k.lstrip("+~") == key]
     given = given or ([text.partition("=")[2]] if "=" in text else [None])
