@@ -60,7 +60,11 @@ def run_arm(arm: str, seed: int, args: argparse.Namespace, work: Path) -> dict[s
     import optuna
 
     storage, name = f"sqlite:///{work / 'fidelity.db'}", f"{arm}_seed{seed}"
-    pruner = [f"hydra.sweeper.pruner.n_startup_trials={args.startup}"] if args.startup and "hydra/sweeper/pruner=median" in ARMS[arm] else []
+    pruner = (
+        [f"hydra.sweeper.pruner.n_startup_trials={args.startup}"]
+        if args.startup and "hydra/sweeper/pruner=median" in ARMS[arm]
+        else []
+    )
     command = [
         str(BIN / "lrsweep"), "-m", "+sweep=all_families", "hydra.sweeper.lr_range=auto", *ARMS[arm], *pruner,
         f"hydra.sweeper.sampler.seed={seed}", f"hydra.sweeper.n_trials={args.trials}",
