@@ -59,8 +59,9 @@ sweep: dataset
 	$(BIN)/lrsweep export --study $(SWEEP_STUDY) $(if $(SWEEP_STORAGE),--storage $(SWEEP_STORAGE))
 	@echo "(mlflow, optuna-dashboard and lrsweep are in $(BIN): source $(BIN)/activate first)"
 
-# The warm-trial, device-pinning and benchmark tests run again on JAX (CPU), the backend of the GPU hosts.
-JAX_TESTS ?= tests/training/test_warm.py tests/sweep/workers/test_devices.py tests/test_benchmarks.py
+# The warm-trial, packed-trial, device-pinning and benchmark tests run again on JAX (CPU), the backend of the
+# GPU hosts (packed trials run on JAX only).
+JAX_TESTS ?= tests/training/test_warm.py tests/training/test_packed.py tests/sweep/workers/test_devices.py tests/test_benchmarks.py
 
 test: install browser
 	$(BIN)/python -m pytest $(ARGS)
