@@ -1,7 +1,7 @@
 """Trial throughput: the same K-trial sweep run the naive way and lrsweep's way, side by side in one run.
 
     python -m benchmarks.throughput [--trials 8] [--epochs 5] [--jobs auto] [--naive-jobs 1]
-                                    [--train-size N] [--val-size N] [--out F]
+                                    [--train-size N] [--val-size N] [--pack K [K ...]] [--out F]
 
 1. **lrsweep**: ``lrsweep -m +sweep=FAMILY`` with ``n_trials=K`` and ``n_jobs=--jobs`` warm workers (``auto``: one
    on a CPU, several per GPU; no pruning, no MLflow, a fixed sampler seed), timed from the command's start to its
@@ -10,10 +10,16 @@
    builds, compiles and runs plain ``model.fit`` (``benchmarks/_naive.py``), ``--naive-jobs`` processes at a time
    (several share the GPUs as lrsweep's workers do: pinned round-robin, with the same memory limits).
 3. **JAX floor** (backend ``jax`` only): a hand-written jitted ``lax.scan`` epoch of the same CNN.
+4. **packed** (``--pack K ...``, backend ``jax`` only; on another it is skipped with one line saying why): the same
+   configurations trained K at a time in this process by one ``PackedTrainer`` (``benchmarks/_packed.py``), a slot
+   refilled when its trial ends, timed from building the trainer to the last trial's end.
 
 It prints trials/hour for each path and their ratio, the steady-state seconds per epoch, the first trial's compile
 overhead (its first epoch minus a steady one), the peak memory per worker, and how far the two paths' objectives
-are apart (they train the same configurations from the same seed); ``--out`` writes the figures as JSON.
+are apart (they train the same configurations from the same seed); for each packed K, trials/hour and its ratio to
+naive, a steady epoch's seconds per member (÷ K) and its ratio to the JAX floor's epoch, the compile time, the
+device memory per member (on an accelerator) and the largest objective difference from lrsweep's (the packed
+trainer shuffles with its own RNG). ``--out`` writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--family", default="exponential_decay", help="the sweep file (+sweep=FAMILY)")
     parser.add_argument("--train-size", type=int, default=None, help="training images (default: all 60,000)")
     parser.add_argument("--val-size", type=int, default=None, help="validation images (default: all 10,000)")
+    parser.add_argument("--pack", type=int, nargs="+", default=[], metavar="K", help="packed arms of K slots (JAX)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures here as JSON")
     return parser
 
@@ -111,17 +118,23 @@ def _lrsweep(args: argparse.Namespace, work: Path) -> tuple[float, list[Any]]:
     return wall, sorted(trials, key=lambda t: t.number)
 
 
-def _naive(args: argparse.Namespace, work: Path, schedules: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]]]:
-    """Each configuration in a fresh process, ``--jobs`` at a time; the wall time and each process's figures."""
+def _config(args: argparse.Namespace) -> Any:
+    """The composed config every trial shares but for its schedule."""
     from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
 
     from lrsweep._paths import config_dir
     from lrsweep.config import register_configs
 
     register_configs()
     with initialize_config_dir(str(config_dir()), version_base="1.3"):
-        config = compose("config", overrides=_overrides(args))
+        return compose("config", overrides=_overrides(args))
+
+
+def _naive(args: argparse.Namespace, work: Path, schedules: list[dict[str, Any]]) -> tuple[float, list[dict[str, Any]]]:
+    """Each configuration in a fresh process, ``--jobs`` at a time; the wall time and each process's figures."""
+    from omegaconf import OmegaConf
+
+    config = _config(args)
     base = {key: OmegaConf.to_container(config[key], resolve=True) for key in ("optimizer", "trainer", "data")}
 
     environments = _naive_environments(args.naive_jobs)
@@ -178,6 +191,7 @@ def _floor(args: argparse.Namespace) -> dict[str, float] | None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import keras
 
+    from benchmarks._packed import packed_rows, skip_reason
     from lrsweep._backend import backend_name, device_description
 
     with tempfile.TemporaryDirectory(prefix="lrsweep-bench-") as folder:
@@ -187,6 +201,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fits = {t.number: t.user_attrs.get(keys.TRIAL_FIT) or {} for t in trials}
         naive_wall, naive = _naive(args, work, schedules)
     ours = [t.value for t in trials]
+    packed_skipped = skip_reason(backend_name()) if args.pack else None
+    packed = packed_rows(_config(args), schedules, args.pack, ours) if args.pack and not packed_skipped else []
     theirs = [r["objective"] for r in naive]
     figures: dict[str, Any] = {
         "device": device_description(),
@@ -213,15 +229,67 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "objectives": {"lrsweep": ours, "naive": theirs},
         "max_objective_difference": max(abs(a - b) for a, b in zip(ours, theirs, strict=True)),
         "jax_floor": _floor(args),
+        "packed": packed,
+        "packed_skipped": packed_skipped,
     }
     figures["ratio"] = figures["lrsweep"]["trials_per_hour"] / figures["naive"]["trials_per_hour"]
+    floor = (figures["jax_floor"] or {}).get("steady_epoch_s")
+    for row in packed:
+        row["ratio_to_naive"] = row["trials_per_hour"] / figures["naive"]["trials_per_hour"]
+        member = row["steady_epoch_s_per_member"]
+        row["per_member_over_jax_floor"] = member / floor if member is not None and floor else None
     return figures
 
 
-def _table(figures: dict[str, Any]) -> str:
-    def cell(value: Any, unit: str = "") -> str:
-        return "-" if value is None else f"{value:.3g}{unit}" if isinstance(value, float) else str(value)
+def _cell(value: Any) -> str:
+    return "-" if value is None else f"{value:.3g}" if isinstance(value, float) else str(value)
 
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in rows]
+
+
+def _packed_table(figures: dict[str, Any]) -> list[str]:
+    if figures["packed_skipped"]:
+        return [figures["packed_skipped"]]
+    if not figures["packed"]:
+        return []
+    rows = [
+        (
+            "packed",
+            "trials/hour",
+            "x naive",
+            "steady s/epoch/member",
+            "x JAX floor",
+            "compile s",
+            "device MiB/member",
+            "max objective diff",
+            "complete/diverged",
+        )
+    ]
+    for row in figures["packed"]:
+        done = (row["statuses"].count("complete"), row["statuses"].count("diverged"))
+        rows.append(
+            (
+                f"K={row['slots']}",
+                _cell(row["trials_per_hour"]),
+                f"{row['ratio_to_naive']:.2f}x",
+                _cell(row["steady_epoch_s_per_member"]),
+                _cell(row["per_member_over_jax_floor"]),
+                _cell(row["compile_s"]),
+                _cell(row["device_mib_per_member"]) if row["device_mib_per_member"] is not None else "n/a",
+                _cell(row["max_objective_difference"]),
+                f"{done[0]}/{done[1]}",
+            )
+        )
+    from benchmarks._packed import SHUFFLE_NOTE
+
+    return [*_aligned(rows), f"({SHUFFLE_NOTE})"]
+
+
+def _table(figures: dict[str, Any]) -> str:
+    cell = _cell
     rows = [("path", "trials/hour", "steady s/epoch", "first-trial compile s", "peak host MiB", "peak device MiB")]
     for name in ("naive", "lrsweep"):
         f = figures[name]
@@ -238,8 +306,7 @@ def _table(figures: dict[str, Any]) -> str:
     if figures["jax_floor"]:
         floor = figures["jax_floor"]
         rows.append(("JAX floor", "-", cell(floor["steady_epoch_s"]), cell(floor["first_epoch_s"]), "-", "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in rows]
+    lines = _aligned(rows)
     head = (
         f"{figures['device']} · {figures['backend']} · K={figures['trials']} trials × {figures['epochs']} epochs · "
         f"batch {figures['batch_size']} · lrsweep: {figures['lrsweep_workers']} warm worker(s) "
@@ -249,11 +316,14 @@ def _table(figures: dict[str, Any]) -> str:
         f"lrsweep / naive: {figures['ratio']:.2f}x trials/hour · "
         f"objectives differ by at most {figures['max_objective_difference']:.4f}"
     )
-    return "\n".join([head, *lines, tail])
+    return "\n".join([head, *lines, tail, *_packed_table(figures)])
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if any(k < 1 for k in args.pack):
+        parser.error(f"argument --pack: every K must be >= 1. Received: --pack {' '.join(map(str, args.pack))}")
     figures = run(args)
     print(_table(figures))
     if args.out is not None:
