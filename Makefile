@@ -61,7 +61,7 @@ sweep: dataset
 
 # The warm-trial, packed-trial, device-pinning and benchmark tests run again on JAX (CPU), the backend of the
 # GPU hosts (packed trials run on JAX only).
-JAX_TESTS ?= tests/training/test_warm.py tests/training/test_packed.py tests/sweep/workers/test_devices.py tests/test_benchmarks.py
+JAX_TESTS ?= tests/training/test_warm.py tests/training/test_packed.py tests/sweep/workers/test_packed.py tests/sweep/workers/test_devices.py tests/test_benchmarks.py
 
 test: install browser
 	$(BIN)/python -m pytest $(ARGS)

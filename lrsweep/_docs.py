@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from lrsweep.schedules import FAMILIES
-from lrsweep.sweep._settings import settings_table
+from lrsweep.sweep._settings import SweepSettings
 
 __all__ = ["families_table", "settings_table"]
 
@@ -24,6 +24,14 @@ def families_table() -> str:
     rows = ["| `schedule=` | changes | builds | learning rate | keys (`schedule.<key>=`) |", "|---|---|---|---|---|"]
     for name, cls in FAMILIES.items():
         rows.append(f"| `{name}` | {_KIND[cls.kind]} | `{cls.keras_object}` | {cls.formula} | {_keys(cls)} |")
+    return "\n".join(rows) + "\n"
+
+
+def settings_table() -> str:
+    """The Markdown table (``docs/configuration.md``) of ``hydra.sweeper.`` settings: name, default, meaning."""
+    rows = ["| `hydra.sweeper.` | default | meaning |", "|---|---|---|"]
+    for spec in dataclasses.fields(SweepSettings):
+        rows.append(f"| `{spec.name}` | {spec.metadata['shown']} | {spec.metadata['meaning']} |")
     return "\n".join(rows) + "\n"
 
 

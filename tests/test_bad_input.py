@@ -91,6 +91,12 @@ CASES = {
     "n_trials": ((*SWEEP, "hydra.sweeper.n_trials=0"), "`hydra.sweeper.n_trials` must be >= 1"),
     "rung_epochs": ((*SWEEP, "hydra.sweeper.rung_epochs=0"), "`hydra.sweeper.rung_epochs` must be an int >= 1 or null"),
     "n_jobs": ((*SWEEP, "hydra.sweeper.n_jobs=many"), "`hydra.sweeper.n_jobs` must be an int >= 1 or auto"),
+    "pack": ((*SWEEP, "hydra.sweeper.pack=0"), "`hydra.sweeper.pack` must be an int >= 1, auto or null (off)"),
+    "pack backend": (
+        (*SWEEP, "hydra.sweeper.pack=2"),
+        "`hydra.sweeper.pack` must be null or 1 (off) with KERAS_BACKEND=tensorflow (packed trials are one vmapped "
+        "JAX step: set KERAS_BACKEND=jax). Received: hydra.sweeper.pack=2",
+    ),
     "direction": ((*SWEEP, "hydra.sweeper.direction=up"), "`hydra.sweeper.direction` must be maximize, minimize"),
     "max_failure_rate": ((*SWEEP, "hydra.sweeper.max_failure_rate=2"), "must be in [0.0, 1.0]"),
     "grace_period": (

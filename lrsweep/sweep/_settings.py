@@ -3,7 +3,7 @@
 The Hydra plugin's schema (:mod:`hydra_plugins.lrsweep_sweeper.config`) is made from :class:`SweepSettings`'
 fields (their types and defaults), with :data:`PRESETS` as its defaults list, and the table of sweeper
 settings in ``docs/configuration.md`` is generated from the fields' metadata
-(``python -m lrsweep._docs``). This module imports nothing heavy: the plugin reads it at Hydra's start-up.
+(:func:`lrsweep._docs.settings_table`). This module imports nothing heavy: the plugin reads it at Hydra's start-up.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 from lrsweep._errors import ConfigError
 from lrsweep._plain import plain
 
-__all__ = ["DEFAULTS", "PRESETS", "SweepSettings", "settings_table"]
+__all__ = ["DEFAULTS", "PACK_AUTO", "PRESETS", "SweepSettings"]
 
 PRESETS = {"sampler": "tpe", "pruner": "median"}
+PACK_AUTO = 8  # ``pack=auto`` on a GPU with JAX: provisional, until GPU measurements set it
 """The default presets of ``hydra/sweeper/sampler`` and ``hydra/sweeper/pruner``."""
 
 
@@ -64,6 +65,14 @@ class SweepSettings:
             "without an NVIDIA GPU, and several warm "
             "workers per GPU on one with. With another launcher (`hydra/launcher=joblib`, `submitit_slurm`, …) that "
             "many trials per launch (`auto`: 1)",
+        ),
+    )
+    pack: int | str | None = field(
+        default=None,
+        metadata=_doc(
+            "null",
+            f"trials trained at once in one vmapped JAX step (JAX only); `auto`: {PACK_AUTO} on a GPU with JAX "
+            "(provisional), else off; null or 1: off. See [Packed trials](sweeps.md#packed-trials)",
         ),
     )
     repeats: int = field(
@@ -255,6 +264,8 @@ class SweepSettings:
             raise ConfigError("hydra.sweeper.n_trials", self.n_trials, ">= 1")
         if self.n_jobs != "auto" and not (type(self.n_jobs) is int and self.n_jobs >= 1):
             raise ConfigError("hydra.sweeper.n_jobs", self.n_jobs, "an int >= 1 or auto")
+        if self.pack not in (None, "auto") and not (type(self.pack) is int and self.pack >= 1):
+            raise ConfigError("hydra.sweeper.pack", self.pack, "an int >= 1, auto or null (off)")
         if self.repeats < 1:
             raise ConfigError("hydra.sweeper.repeats", self.repeats, ">= 1")
         if not (type(self.verify_top) is int and self.verify_top >= 0):
@@ -324,14 +335,6 @@ _DIRECTIONS = ("maximize", "minimize")
 CONTROLS = ("constant", "schedule_free")
 DEFAULTS = SweepSettings()
 """Every sweeper default."""
-
-
-def settings_table() -> str:
-    """The Markdown table (``docs/configuration.md``) of ``hydra.sweeper.`` settings: name, default, meaning."""
-    rows = ["| `hydra.sweeper.` | default | meaning |", "|---|---|---|"]
-    for spec in dataclasses.fields(SweepSettings):
-        rows.append(f"| `{spec.name}` | {spec.metadata['shown']} | {spec.metadata['meaning']} |")
-    return "\n".join(rows) + "\n"
 
 
 def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -32,6 +32,7 @@ from lrsweep._backend import backend_name
 from lrsweep._secrets import mask
 from lrsweep.sweep._fingerprint import fingerprint
 from lrsweep.sweep._loop import SweepStopped, run_loop, run_verification
+from lrsweep.sweep._packing import packed_slots, planned_pack
 from lrsweep.sweep._progress import SweepProgress
 from lrsweep.sweep._session import SearchPlan, SweepSession, open_session, plan_search
 from lrsweep.sweep._settings import SweepSettings
@@ -124,7 +125,8 @@ class OptunaSweep:
         settings = SweepSettings.from_hydra(self._raw)
         space = self._space(settings, arguments)
         fixed = fixed_overrides(space.fixed)
-        checked = self._check(settings, space, fixed)
+        pack = planned_pack(settings, space, self.launcher)  # packed trials: 1 is off
+        checked = self._check(settings, space, fixed, packed=pack > 1)
         job_config, search, dry = checked.job_config, checked.search, checked.dry
         epochs = int(job_config.trainer.epochs)
         run_length = self._run_length(dry.steps_per_epoch * epochs)
@@ -152,7 +154,11 @@ class OptunaSweep:
                  dry.seconds, data["name"], data["source"], f"train {data['train']}, val {data['val']}")  # fmt: skip
         for line in notes:
             log.info("%s", line)
-        slots = open_slots(plan, self.launcher, self.hydra_context, self.config)
+        slots = (
+            packed_slots(pack, self.hydra_context, self.config, self.launcher)
+            if pack > 1
+            else open_slots(plan, self.launcher, self.hydra_context, self.config)
+        )
         done = counts(session.study)[0]
         progress = SweepProgress(session.study.study_name, session.n_trials, done, session.epochs)
         status = "failed"
@@ -173,7 +179,7 @@ class OptunaSweep:
         self._summary(session)
         return session.study
 
-    def _check(self, settings: SweepSettings, space: SearchSpace, fixed: list[str]) -> _Checked:
+    def _check(self, settings: SweepSettings, space: SearchSpace, fixed: list[str], packed: bool) -> _Checked:
         """Everything the config alone can tell, then the dry run of one job (its data, model and one training
         step): bad input is one line before the study, any MLflow run or any trial exists."""
         job_config = self._compose(fixed)
@@ -185,7 +191,8 @@ class OptunaSweep:
         search = plan_search(settings, self.config, space, self._named("hydra/sweeper/pruner"))
         check_storage(settings.storage or default_storage())
         environ = dict(os.environ)  # the workers' environment, before this process keeps off the GPUs
-        accelerators = visible_accelerators() if own_workers(self.launcher, settings.n_jobs) else []
+        own = own_workers(self.launcher, settings.n_jobs) and not packed  # packed: this process uses the GPU
+        accelerators = visible_accelerators() if own else []
         if accelerators:  # the workers use the GPUs; this process (checks, the study, MLflow) keeps off them
             keep_off_accelerators()
         dry = dry_run(job_config, schedule=schedule)

@@ -18,6 +18,7 @@ from lrsweep.training._data import trial_data
 from lrsweep.training._dry_run import DryRun, dry_run
 from lrsweep.training._instantiate import instantiate
 from lrsweep.training._packed import PackedTrainer
+from lrsweep.training._population import MemberEnd, PackedMember, Population
 from lrsweep.training._prepared import PreparedTrial, prepare_trial, validate
 from lrsweep.training._trial import TrialResult, flatten_params, run_trial
 
@@ -26,7 +27,10 @@ __all__ = [
     "MEASURED",
     "METRICS",
     "DryRun",
+    "MemberEnd",
+    "PackedMember",
     "PackedTrainer",
+    "Population",
     "PreparedTrial",
     "TrialResult",
     "compile_arguments",

@@ -19,7 +19,7 @@ from lrsweep.training._compile import MEASURED, objective_names
 from lrsweep.training._instantiate import instantiate
 from lrsweep.training._prepared import PreparedTrial, as_config, prepare_trial, validate
 
-__all__ = ["TrialResult", "flatten_params", "run_params", "run_trial"]
+__all__ = ["TrialResult", "end_run", "flatten_params", "run_params", "run_trial", "start_run", "trial_objectives"]
 _UNTRACKED_GROUPS = ("tracking", "optuna", "hydra", "lr_find")
 
 
@@ -114,7 +114,7 @@ def run_trial(
     trial = prepare_trial(config, dataset, schedule=schedule)
     params = run_params(trial)
     tracker.check_params(params)
-    _start_run(trial, tracker, params)
+    start_run(trial, tracker, params)
     return _fit(trial, tracker, params, callbacks)
 
 
@@ -138,7 +138,7 @@ def run_params(trial: PreparedTrial) -> dict[str, str]:
     return params
 
 
-def _start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> None:
+def start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> None:
     """Open the tracked run: params, tags, the resolved config, the data's description, the Keras schedule."""
     from lrsweep._backend import load_keras
 
@@ -169,7 +169,6 @@ def _start_run(trial: PreparedTrial, tracker: Any, params: dict[str, str]) -> No
 
 def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: Sequence[Any]) -> TrialResult:
     """``model.fit`` with the recorders and guards, the objectives read at the end, the run closed in any case."""
-    from lrsweep.plotting import plot_lr
     from lrsweep.training._callbacks import EpochNaNGuard, EpochTracker, LearningRateRecorder, NaNGuard, TraceRecorder
 
     trainer, steps_per_epoch = trial.config.trainer, trial.steps_per_epoch
@@ -179,7 +178,6 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         recorder, guard = TraceRecorder(trial.trace), EpochNaNGuard()
     else:
         recorder, guard = LearningRateRecorder(), NaNGuard()
-    family = trial.schedule.family_name()
     epochs = EpochTracker(tracker, recorder, guard)
     status, reason, fitted = "failed", None, None
     started = time.perf_counter()
@@ -193,14 +191,7 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         fitted = time.perf_counter() - started
         if guard.reason is not None:
             raise TrialFailedError(guard.reason, epochs.epochs_completed)
-        measured = {"fit_seconds": fitted, "steps": epochs.epochs_completed * steps_per_epoch}
-        objectives = {
-            name: float(measured[name] if name in MEASURED else epochs.history[name][-1])
-            for name in objective_names(trainer)
-        }
-        for name, value in objectives.items():
-            if not math.isfinite(value):
-                raise TrialFailedError(f"{name} is {value}", epochs.epochs_completed)
+        objectives = trial_objectives(trainer, epochs.history, fitted, steps_per_epoch)
         status = "finished"
     except KeyboardInterrupt:
         status, reason = "killed", "interrupted"
@@ -216,21 +207,7 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         raise
     finally:
         seconds = fitted if fitted is not None else time.perf_counter() - started
-        # What a multi-objective study may trade accuracy against: fit's wall time and the optimizer steps run.
-        done = epochs.epochs_completed
-        tracker.log_metrics([("fit_seconds", seconds, done), ("steps", float(done * steps_per_epoch), done)])
-        tags = {keys.TAG_STATUS: status, keys.TAG_EPOCHS_COMPLETED: str(epochs.epochs_completed)}
-        if reason is not None:
-            tags[keys.TAG_FAILURE_REASON] = reason[:4000]
-        if recorder.values:
-            figure = plot_lr(
-                recorder.trace,
-                steps_per_epoch=steps_per_epoch,
-                title=f"{family}: learning rate applied at each optimizer step",
-            )
-            tracker.log_figure(figure, "lr_schedule.png")
-        tracker.set_tags(tags)
-        tracker.end(status)
+        end_run(trial, tracker, status, reason, seconds, epochs.epochs_completed, recorder.trace)
 
     first = next(iter(objectives))
     return TrialResult(
@@ -245,3 +222,42 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         params=params,
         model=trial.model,
     )
+
+
+def trial_objectives(
+    trainer: DictConfig, history: Mapping[str, list[float]], seconds: float, steps_per_epoch: int
+) -> dict[str, float]:
+    """Every objective of ``trainer.objective`` at the last epoch (``fit_seconds`` and ``steps`` as measured).
+
+    Raises:
+        TrialFailedError: an objective is not finite.
+    """
+    done = len(history.get("loss", []))
+    measured = {"fit_seconds": seconds, "steps": done * steps_per_epoch}
+    objectives = {
+        name: float(measured[name] if name in MEASURED else history[name][-1]) for name in objective_names(trainer)
+    }
+    for name, value in objectives.items():
+        if not math.isfinite(value):
+            raise TrialFailedError(f"{name} is {value}", done)
+    return objectives
+
+
+def end_run(
+    trial: PreparedTrial, tracker: Any, status: str, reason: str | None, seconds: float, done: int, lr: np.ndarray
+) -> None:
+    """Close the tracked run: fit's wall time and the steps run (what a multi-objective study may trade accuracy
+    against), the status and failure reason as tags, the applied LR as a figure."""
+    from lrsweep.plotting import plot_lr
+
+    steps_per_epoch = trial.steps_per_epoch
+    tracker.log_metrics([("fit_seconds", seconds, done), ("steps", float(done * steps_per_epoch), done)])
+    tags = {keys.TAG_STATUS: status, keys.TAG_EPOCHS_COMPLETED: str(done)}
+    if reason is not None:
+        tags[keys.TAG_FAILURE_REASON] = reason[:4000]
+    if len(lr):
+        family = trial.schedule.family_name()
+        title = f"{family}: learning rate applied at each optimizer step"
+        tracker.log_figure(plot_lr(lr, steps_per_epoch=steps_per_epoch, title=title), "lr_schedule.png")
+    tracker.set_tags(tags)
+    tracker.end(status)

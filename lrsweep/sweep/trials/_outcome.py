@@ -21,7 +21,7 @@ from lrsweep.sweep.job._report import JobReport, carried_record
 if TYPE_CHECKING:
     from hydra.core.utils import JobReturn
 
-__all__ = ["Outcome", "Values", "combine", "outcome_of"]
+__all__ = ["Outcome", "Values", "combine", "job_outcome", "outcome_of"]
 
 
 Values = tuple[float, ...]
@@ -53,13 +53,18 @@ def outcome_of(result: JobReturn) -> Outcome:
     from hydra.core.utils import JobStatus
 
     if result.status == JobStatus.COMPLETED:
-        returned = result.return_value
+        return job_outcome(result.return_value)
+    return job_outcome(error=job_error(result))
+
+
+def job_outcome(returned: Any = None, error: BaseException | None = None) -> Outcome:
+    """The outcome of a job that returned ``returned`` (a :class:`JobReport` or a number) or raised ``error``."""
+    if error is None:
         record = returned.record if isinstance(returned, JobReport) else {}
         values = _numbers(returned.value if isinstance(returned, JobReport) else returned)
         if isinstance(values, str):
             return Outcome(TrialState.FAIL, reason=values, record=record)
         return Outcome(TrialState.COMPLETE, values, record=record)
-    error = job_error(result)
     record = carried_record(error)
     if isinstance(error, TrialPrunedError):
         return Outcome(TrialState.PRUNED, (error.value,), record=record)
