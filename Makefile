@@ -63,9 +63,14 @@ sweep: dataset
 # GPU hosts (packed trials run on JAX only).
 JAX_TESTS ?= tests/training/test_warm.py tests/training/test_packed.py tests/sweep/workers/test_packed.py tests/sweep/workers/test_devices.py tests/test_benchmarks.py
 
+# Two test files at a time (pytest-xdist; each file's tests stay in one process, in order): most tests wait on a
+# subprocess's imports or a server, so two share the 2 cores well. TEST_WORKERS=0 runs them one at a time.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: install browser
-	$(BIN)/python -m pytest $(ARGS)
-	KERAS_BACKEND=jax $(BIN)/python -m pytest $(JAX_TESTS) $(ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(ARGS)
+	KERAS_BACKEND=jax $(BIN)/python -m pytest $(XDIST) $(JAX_TESTS) $(ARGS)
 
 lint: install
 	$(BIN)/ruff check lrsweep tests hydra_plugins benchmarks examples
