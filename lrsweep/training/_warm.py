@@ -4,8 +4,8 @@ What changes between trials of a sweep is the schedule and the seed, not the gra
 rate is a :class:`TraceSchedule`: the LR at step ``i`` is ``trace[i]``, read from a variable the optimizer owns
 (so the JAX backend passes it to its jitted step as state instead of baking it in), and a new trial assigns a new
 trace — the values :func:`lrsweep.schedules.lr_trace` computes with the Keras schedule itself — instead of
-recompiling. Each trial starts from the weights a fresh model gets from the trial's seed and from a zeroed
-optimizer state, so its result is the one a fresh process gives.
+recompiling. Each trial starts from the weights a fresh model gets from the trial's seed and from the optimizer's
+freshly built state, so its result is the one a fresh process gives.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ class WarmSession:
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
+        # The state a fresh fit starts from: not always zeros (Adagrad's accumulators start at
+        # initial_accumulator_value).
+        self._optimizer_start = [keras.ops.convert_to_numpy(v) for v in self.optimizer.variables]
         # One step now builds and compiles what a model's first fit would (Keras' symbolic build on the JAX
         # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike. It and an
         # evaluation of the first validation batch are the checks that the model trains on the data.
@@ -92,15 +95,15 @@ class WarmSession:
         )
 
     def reset(self, seed: int, trace: np.ndarray) -> None:
-        """The weights a fresh model gets from ``seed``, a zeroed optimizer state, the trial's LR trace."""
+        """The weights a fresh model gets from ``seed``, the optimizer's freshly built state, the trial's LR trace."""
         keras.utils.set_random_seed(seed)
         fresh = self._fresh_model()
         for warm, new in zip(self.model.variables, fresh.variables, strict=True):
             warm.assign(new)
         del fresh
-        for variable in self.optimizer.variables:
+        for variable, start in zip(self.optimizer.variables, self._optimizer_start, strict=True):
             if variable is not self.schedule.trace and variable is not self.schedule.length:
-                variable.assign(keras.ops.zeros(variable.shape, dtype=variable.dtype))
+                variable.assign(start)
         self.schedule.assign(trace)
         keras.utils.set_random_seed(seed)  # fit's shuffling starts where a fresh process's would
         self.trials += 1

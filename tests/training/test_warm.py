@@ -168,3 +168,20 @@ def test_fifty_warm_trials_do_not_grow_memory(compose_config, warm, data, user_n
     # Measured from trial 10: the first two trials of each family fill the allocator's pools (the dataset is
     # built once per process, so nothing larger hides them); the 40 trials after must not grow.
     assert sizes[50] <= 1.10 * sizes[10], sizes
+
+
+def test_a_reset_gives_the_optimizer_its_built_state_not_zeros(compose_config, warm):
+    """Adagrad's accumulators start at initial_accumulator_value, as a fresh fit's do, in every warm trial."""
+    from omegaconf import OmegaConf, open_dict
+
+    config = compose_config(extra=warm)
+    with open_dict(config):
+        config.optimizer = OmegaConf.create({"_target_": "keras.optimizers.Adagrad", "initial_accumulator_value": 0.1})
+    run_trial(config)
+    session = _warm._session[1]
+    session.reset(seed=0, trace=np.full(STEPS, 0.01))
+    accumulators = [v for v in session.optimizer.variables if "accumulator" in v.path]
+    assert accumulators
+    for variable in accumulators:
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), 0.1)
+    assert int(keras.ops.convert_to_numpy(session.optimizer.iterations)) == 0
