@@ -67,6 +67,7 @@ class WarmSession:
     def __init__(self, config: DictConfig, dataset: Any, capacity: int, instantiate: Any) -> None:
         self.dataset = dataset
         self.instantiate = instantiate
+        self.config = config
         self.model_config = config.model
         self.schedule = TraceSchedule(capacity)
         self.optimizer = make_optimizer(config, self.schedule, instantiate)
@@ -80,9 +81,6 @@ class WarmSession:
             steps_per_execution=int(config.trainer.get("steps_per_execution", 1)),
         )
         self.optimizer.build(self.model.trainable_variables)
-        # The state a fresh fit starts from: not always zeros (Adagrad's accumulators start at
-        # initial_accumulator_value).
-        self._optimizer_start = [keras.ops.convert_to_numpy(v) for v in self.optimizer.variables]
         # One step now builds and compiles what a model's first fit would (Keras' symbolic build on the JAX
         # backend also draws a shuffle permutation then): every trial's fit is then a later fit, alike. It and an
         # evaluation of the first validation batch are the checks that the model trains on the data.
@@ -94,6 +92,16 @@ class WarmSession:
             self.model_config, "model", input_shape=self.dataset.input_shape, num_classes=self.dataset.num_classes
         )
 
+    def _built_optimizer(self) -> Any:
+        """A new optimizer of this config built on the model's weights now: the state a fresh fit starts from
+        (zeros for most; Adagrad's accumulators at ``initial_accumulator_value``, ScheduleFreeAdamW's momentum a
+        copy of the weights)."""
+        schedule = TraceSchedule(self.schedule.capacity)
+        optimizer = make_optimizer(self.config, schedule, self.instantiate)
+        schedule.attach(optimizer)
+        optimizer.build(self.model.trainable_variables)
+        return optimizer
+
     def reset(self, seed: int, trace: np.ndarray) -> None:
         """The weights a fresh model gets from ``seed``, the optimizer's freshly built state, the trial's LR trace."""
         keras.utils.set_random_seed(seed)
@@ -101,9 +109,11 @@ class WarmSession:
         for warm, new in zip(self.model.variables, fresh.variables, strict=True):
             warm.assign(new)
         del fresh
-        for variable, start in zip(self.optimizer.variables, self._optimizer_start, strict=True):
+        built = self._built_optimizer()
+        for variable, start in zip(self.optimizer.variables, built.variables, strict=True):
             if variable is not self.schedule.trace and variable is not self.schedule.length:
                 variable.assign(start)
+        del built
         self.schedule.assign(trace)
         keras.utils.set_random_seed(seed)  # fit's shuffling starts where a fresh process's would
         self.trials += 1

@@ -185,3 +185,16 @@ def test_a_reset_gives_the_optimizer_its_built_state_not_zeros(compose_config, w
     for variable in accumulators:
         np.testing.assert_allclose(keras.ops.convert_to_numpy(variable), 0.1)
     assert int(keras.ops.convert_to_numpy(session.optimizer.iterations)) == 0
+
+
+def test_a_reset_starts_schedule_free_momentum_at_the_trials_own_weights(compose_config, warm):
+    """ScheduleFreeAdamW's momentum starts as a copy of the weights: those of the trial's seed, not the first
+    model's, nor zeros."""
+    run_trial(compose_config("optimizer=schedule_free_adamw", extra=warm))
+    session = _warm._session[1]
+    session.reset(seed=5, trace=np.full(STEPS, 0.01))
+    momentums = [v for v in session.optimizer.variables if "momentum" in v.path]
+    weights = session.model.trainable_variables
+    assert len(momentums) == len(weights)
+    for momentum, weight in zip(momentums, weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(momentum), keras.ops.convert_to_numpy(weight))
