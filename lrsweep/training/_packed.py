@@ -7,8 +7,8 @@ leading axis of length K. One step is Keras' own ``model.train_step(state, data)
 under ``jax.vmap``, so each member computes what ``model.fit`` computes for it. The learning rate is a
 :class:`~lrsweep.training._warm.TraceSchedule`, whose trace is an optimizer variable: stacked, it gives each
 member its own LR per step. A slot starts from the weights a fresh model gets from the trial's seed
-(``keras.utils.set_random_seed(seed)``, then a fresh model, as a warm trial resets) and from the optimizer's
-freshly built state.
+(``keras.utils.set_random_seed(seed)``, then a fresh model, as a warm trial resets) and from the state a new
+optimizer builds on those weights (:func:`~lrsweep.training._warm.built_optimizer_state`).
 
 How a packed member differs from the same trial run alone with ``model.fit`` (JAX backend only):
 
@@ -100,7 +100,7 @@ class PackedTrainer:
         self.slots, self.shuffle = int(slots), shuffle
         self.batch_size = int(config.trainer.batch_size)
         self.steps_per_epoch = -(-len(dataset.x_train) // self.batch_size)
-        self.dataset, self.model_config, self.instantiate = dataset, config.model, instantiate
+        self.dataset, self.config, self.model_config, self.instantiate = dataset, config, config.model, instantiate
         self.schedule = TraceSchedule(capacity_steps)
         lr_trace(config.schedule, self.steps_per_epoch, int(config.trainer.epochs))  # reduce_on_plateau: raises
         self.optimizer = make_optimizer(config, self.schedule, instantiate)
@@ -110,7 +110,7 @@ class PackedTrainer:
         check_model(self.model, dataset, compiled["loss"])
         self.model.compile(optimizer=self.optimizer, **compiled)
         self.optimizer.build(self.model.trainable_variables)
-        self._optimizer_start = [np.array(v.value) for v in self.optimizer.variables]  # copies: as a fresh fit's
+        placeholder = [np.array(v.value) for v in self.optimizer.variables]  # each slot's comes with its trial
         check_batches(self.model, dataset, self.batch_size, train=True)  # builds the metrics; checks the data
         self.model.reset_metrics()
         self._metrics_start = [np.array(v.value) for v in self.model.metrics_variables]
@@ -120,7 +120,7 @@ class PackedTrainer:
         self._state: State = (
             self._stacked([v.value for v in trainable]),
             self._stacked([v.value for v in non_trainable]),
-            self._stacked(self._optimizer_start),
+            self._stacked(placeholder),
             self._stacked(self._metrics_start),
         )  # every slot idle until started: the values are placeholders
         self._train_data = (jnp.asarray(dataset.x_train), jnp.asarray(dataset.y_train))  # on the device once
@@ -209,6 +209,8 @@ class PackedTrainer:
         optimizer's fresh state with ``trace`` as its LR, step and epoch 0, shuffling from ``seed``."""
         import jax.numpy as jnp
 
+        from lrsweep.training._warm import built_optimizer_state
+
         keras = _jax_keras()
         self._check_slot(slot)
         trace = np.asarray(trace, dtype=np.float32)
@@ -222,8 +224,10 @@ class PackedTrainer:
                 allowed = "a factory that builds the same model (variables of the same shapes) for every seed"
                 raise ConfigError("model._target_", self.model_config.get("_target_"), allowed)
             weights.append([jnp.asarray(v.value) for v in theirs])
+        # The state a fresh fit builds on this trial's own weights (ScheduleFreeAdamW's momentum copies them).
+        built = built_optimizer_state(self.config, self.schedule.capacity, self.instantiate, fresh)
+        optimizer = [jnp.asarray(value) for value in built]
         del fresh
-        optimizer: list[Any] = list(self._optimizer_start)
         padded = np.zeros(self.schedule.capacity, dtype=np.float32)
         padded[: len(trace)] = trace
         optimizer[self._trace_index] = jnp.asarray(padded)

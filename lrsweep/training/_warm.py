@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from lrsweep.training._checks import check_batches, check_model, make_optimizer, resolve_compile
 
-__all__ = ["TraceSchedule", "WarmSession", "warm_session"]
+__all__ = ["TraceSchedule", "WarmSession", "built_optimizer_state", "warm_session"]
 
 
 class TraceSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -48,6 +48,17 @@ class TraceSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {"capacity": self.capacity}
+
+
+def built_optimizer_state(config: DictConfig, capacity: int, instantiate: Any, model: Any) -> list[Any]:
+    """The optimizer state a fresh fit of ``model`` (its weights now) starts from: the values of a new optimizer of
+    ``config``, with a :class:`TraceSchedule` of ``capacity``, built on its weights (zeros for most; Adagrad's
+    accumulators at ``initial_accumulator_value``, ScheduleFreeAdamW's momentum a copy of the weights)."""
+    schedule = TraceSchedule(capacity)
+    optimizer = make_optimizer(config, schedule, instantiate)
+    schedule.attach(optimizer)
+    optimizer.build(model.trainable_variables)
+    return [variable.value for variable in optimizer.variables]
 
 
 def _key(config: DictConfig) -> str:
@@ -92,16 +103,6 @@ class WarmSession:
             self.model_config, "model", input_shape=self.dataset.input_shape, num_classes=self.dataset.num_classes
         )
 
-    def _built_optimizer(self) -> Any:
-        """A new optimizer of this config built on the model's weights now: the state a fresh fit starts from
-        (zeros for most; Adagrad's accumulators at ``initial_accumulator_value``, ScheduleFreeAdamW's momentum a
-        copy of the weights)."""
-        schedule = TraceSchedule(self.schedule.capacity)
-        optimizer = make_optimizer(self.config, schedule, self.instantiate)
-        schedule.attach(optimizer)
-        optimizer.build(self.model.trainable_variables)
-        return optimizer
-
     def reset(self, seed: int, trace: np.ndarray) -> None:
         """The weights a fresh model gets from ``seed``, the optimizer's freshly built state, the trial's LR trace."""
         keras.utils.set_random_seed(seed)
@@ -109,11 +110,10 @@ class WarmSession:
         for warm, new in zip(self.model.variables, fresh.variables, strict=True):
             warm.assign(new)
         del fresh
-        built = self._built_optimizer()
-        for variable, start in zip(self.optimizer.variables, built.variables, strict=True):
+        built = built_optimizer_state(self.config, self.schedule.capacity, self.instantiate, self.model)
+        for variable, start in zip(self.optimizer.variables, built, strict=True):
             if variable is not self.schedule.trace and variable is not self.schedule.length:
                 variable.assign(start)
-        del built
         self.schedule.assign(trace)
         keras.utils.set_random_seed(seed)  # fit's shuffling starts where a fresh process's would
         self.trials += 1

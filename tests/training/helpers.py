@@ -115,3 +115,14 @@ def one_output(input_shape, num_classes):
 def raising_hook(cfg, trial):
     """A custom_search_space hook that fails."""
     raise RuntimeError("boom in the hook")
+
+
+class AppliedLR(keras.callbacks.Callback):
+    """What the optimizer's learning rate is before each step (the test's own reading, not lrsweep's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: list[float] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.values.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))

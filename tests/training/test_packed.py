@@ -20,6 +20,7 @@ from lrsweep.schedules import lr_trace
 from lrsweep.training import PackedTrainer, instantiate, trial_data
 from lrsweep.training._checks import make_optimizer, resolve_compile
 from lrsweep.training._warm import TraceSchedule
+from tests.training.helpers import AppliedLR
 
 BATCH, EPOCHS = 40, 2  # 96 training images: batches of 40, 40 and 16; 32 validation images: one batch
 STEPS = 3
@@ -105,15 +106,6 @@ def _run(trainer, members: dict[int, tuple[int, np.ndarray]], epochs: int = EPOC
 def _close(a: dict, b: dict, rtol: float = RTOL) -> None:
     assert a.keys() == b.keys()
     np.testing.assert_allclose([a[k] for k in sorted(a)], [b[k] for k in sorted(b)], rtol=rtol, atol=1e-6)
-
-
-class AppliedLR(keras.callbacks.Callback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[float] = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.values.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
 
 def _fit(config, dataset, seed: int, trace: np.ndarray) -> tuple[dict, list[float]]:

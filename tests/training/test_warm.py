@@ -16,6 +16,7 @@ import pytest
 from lrsweep.schedules import FAMILIES, lr_trace
 from lrsweep.training import _warm, run_trial
 from tests.conftest import BATCH, N_TRAIN
+from tests.training.helpers import AppliedLR
 from tests.training.test_trial import MOVING
 
 STEPS = -(-N_TRAIN // BATCH)
@@ -32,17 +33,6 @@ def _fresh_session():
     _warm._session = None
     yield
     _warm._session = None
-
-
-class AppliedLR(keras.callbacks.Callback):
-    """What the optimizer's learning rate is before each step (the test's own reading, not lrsweep's)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[float] = []
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.values.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
 
 @pytest.mark.parametrize("family", sorted(f for f in FAMILIES if FAMILIES[f].kind != "metric"))
