@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from lrsweep._errors import TraceUnavailableError, TrialFailedError, TrialPrunedError
+from lrsweep._errors import TraceUnavailableError, TrialFailedError
 from lrsweep.schedules import lr_trace
 from lrsweep.training._instantiate import instantiate
 from lrsweep.training._packed import PackedTrainer
 from lrsweep.training._prepared import PreparedTrial, validate
-from lrsweep.training._trial import TrialResult, end_run, run_params, start_run, trial_objectives
+from lrsweep.training._trial import TrialResult, end_run, run_params, start_run, trial_objectives, trial_result
 
 __all__ = ["MemberEnd", "PackedMember", "Population", "program_key"]
 
@@ -105,18 +105,7 @@ class PackedMember:
             return None
         seconds = time.perf_counter() - self.started
         objectives = trial_objectives(self.trial.config.trainer, self.history, seconds, self.trial.steps_per_epoch)
-        first = next(iter(objectives))
-        return TrialResult(
-            objective=objectives[first],
-            objective_name=first,
-            objectives=objectives,
-            history=self.history,
-            lr=self.lr,
-            steps_per_epoch=self.trial.steps_per_epoch,
-            seconds=seconds,
-            run_id=self.tracker.run_id,
-            params=self.params,
-        )
+        return trial_result(objectives, self.history, self.lr, self.trial, seconds, self.tracker.run_id, self.params)
 
     def end(self, error: BaseException | None, lr: np.ndarray | None = None) -> None:
         """Close the run as a lone trial's closes (``error``: pruned, failed or interrupted; ``None``: finished)."""
@@ -125,17 +114,8 @@ class PackedMember:
             self.lr = np.asarray(lr, dtype=np.float32)
         for callback in self.callbacks:
             callback.on_train_end()
-        status, reason = "finished", None
-        if isinstance(error, TrialPrunedError):
-            status = "pruned"
-        elif isinstance(error, KeyboardInterrupt):
-            status, reason = "killed", "interrupted"
-        elif isinstance(error, TrialFailedError):
-            status, reason = "failed", error.reason
-        elif error is not None:
-            status, reason = "failed", f"{type(error).__name__}: {error}"
         seconds = time.perf_counter() - self.started
-        end_run(self.trial, self.tracker, status, reason, seconds, self.epochs_completed, self.lr)
+        end_run(self.trial, self.tracker, error, seconds, self.epochs_completed, self.lr)
 
 
 class Population:

@@ -19,7 +19,17 @@ from lrsweep.training._compile import MEASURED, objective_names
 from lrsweep.training._instantiate import instantiate
 from lrsweep.training._prepared import PreparedTrial, as_config, prepare_trial, validate
 
-__all__ = ["TrialResult", "end_run", "flatten_params", "run_params", "run_trial", "start_run", "trial_objectives"]
+__all__ = [
+    "TrialResult",
+    "end_run",
+    "flatten_params",
+    "run_params",
+    "run_status",
+    "run_trial",
+    "start_run",
+    "trial_objectives",
+    "trial_result",
+]
 _UNTRACKED_GROUPS = ("tracking", "optuna", "hydra", "lr_find")
 
 
@@ -179,7 +189,8 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
     else:
         recorder, guard = LearningRateRecorder(), NaNGuard()
     epochs = EpochTracker(tracker, recorder, guard)
-    status, reason, fitted = "failed", None, None
+    error: BaseException | None = None
+    fitted = None
     started = time.perf_counter()
     try:
         trial.model.fit(
@@ -192,35 +203,38 @@ def _fit(trial: PreparedTrial, tracker: Any, params: dict[str, str], callbacks: 
         if guard.reason is not None:
             raise TrialFailedError(guard.reason, epochs.epochs_completed)
         objectives = trial_objectives(trainer, epochs.history, fitted, steps_per_epoch)
-        status = "finished"
-    except KeyboardInterrupt:
-        status, reason = "killed", "interrupted"
-        raise
-    except TrialPrunedError:
-        status = "pruned"
-        raise
-    except TrialFailedError as error:
-        reason = error.reason
-        raise
-    except Exception as error:
-        reason = f"{type(error).__name__}: {error}"
+    except BaseException as raised:
+        error = raised
         raise
     finally:
         seconds = fitted if fitted is not None else time.perf_counter() - started
-        end_run(trial, tracker, status, reason, seconds, epochs.epochs_completed, recorder.trace)
+        end_run(trial, tracker, error, seconds, epochs.epochs_completed, recorder.trace)
+    return trial_result(objectives, epochs.history, recorder.trace, trial, seconds, tracker.run_id, params, trial.model)
 
+
+def trial_result(
+    objectives: dict[str, float],
+    history: dict[str, list[float]],
+    lr: np.ndarray,
+    trial: PreparedTrial,
+    seconds: float,
+    run_id: str | None,
+    params: dict[str, str],
+    model: Any = None,
+) -> TrialResult:
+    """A finished trial's result, its first objective the one an Optuna study of one objective reads."""
     first = next(iter(objectives))
     return TrialResult(
         objective=objectives[first],
         objective_name=first,
         objectives=objectives,
-        history=epochs.history,
-        lr=recorder.trace,
-        steps_per_epoch=steps_per_epoch,
+        history=history,
+        lr=lr,
+        steps_per_epoch=trial.steps_per_epoch,
         seconds=seconds,
-        run_id=tracker.run_id,
+        run_id=run_id,
         params=params,
-        model=trial.model,
+        model=model,
     )
 
 
@@ -243,13 +257,28 @@ def trial_objectives(
     return objectives
 
 
+def run_status(error: BaseException | None) -> tuple[str, str | None]:
+    """A trial's run status and failure reason from what ended its fit (``None``: it finished)."""
+    if error is None:
+        return "finished", None
+    if isinstance(error, TrialPrunedError):
+        return "pruned", None
+    if isinstance(error, KeyboardInterrupt):
+        return "killed", "interrupted"
+    if isinstance(error, TrialFailedError):
+        return "failed", error.reason
+    return "failed", f"{type(error).__name__}: {error}"
+
+
 def end_run(
-    trial: PreparedTrial, tracker: Any, status: str, reason: str | None, seconds: float, done: int, lr: np.ndarray
+    trial: PreparedTrial, tracker: Any, error: BaseException | None, seconds: float, done: int, lr: np.ndarray
 ) -> None:
-    """Close the tracked run: fit's wall time and the steps run (what a multi-objective study may trade accuracy
-    against), the status and failure reason as tags, the applied LR as a figure."""
+    """Close the tracked run as ``error`` ended it (:func:`run_status`; ``None``: finished): fit's wall time and
+    the steps run (what a multi-objective study may trade accuracy against), the status and failure reason as
+    tags, the applied LR as a figure."""
     from lrsweep.plotting import plot_lr
 
+    status, reason = run_status(error)
     steps_per_epoch = trial.steps_per_epoch
     tracker.log_metrics([("fit_seconds", seconds, done), ("steps", float(done * steps_per_epoch), done)])
     tags = {keys.TAG_STATUS: status, keys.TAG_EPOCHS_COMPLETED: str(done)}
