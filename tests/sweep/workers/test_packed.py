@@ -4,6 +4,13 @@ others' values unchanged, and what cannot pack is refused in one line."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
 import keras
 import optuna
 import pytest
@@ -15,7 +22,7 @@ from lrsweep.schedules import lr_trace
 from lrsweep.sweep._packing import check_pack, resolve_pack
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep.space._grammar import parse_space
-from tests.commands import run_lrsweep
+from tests.commands import LRSWEEP, ROOT, run_lrsweep
 
 JAX = keras.backend.backend() == "jax"
 needs_jax = pytest.mark.skipif(not JAX, reason="packed trials vmap one JAX step: run with KERAS_BACKEND=jax")
@@ -82,6 +89,67 @@ def test_each_member_gives_what_a_one_slot_trainer_gives(packed_sweep, compose_c
         assert [m.value for m in sorted(loss, key=lambda m: m.step)] == pytest.approx(
             [epoch["val_loss"] for epoch in logs], abs=TOLERANCE
         )
+
+
+def _running_epochs(db) -> list[int]:
+    """The reported epochs of each RUNNING trial in the study's SQLite file (none yet: [])."""
+    if not db.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as connection:
+            rows = connection.execute(
+                "select count(v.trial_id) from trials t left join trial_intermediate_values v "
+                "on t.trial_id = v.trial_id where t.state = 'RUNNING' group by t.trial_id"
+            ).fetchall()
+    except sqlite3.OperationalError:  # the sweep is still creating Optuna's tables
+        return []
+    return [n for (n,) in rows]
+
+
+@needs_jax
+def test_an_interrupted_packed_sweep_ends_every_member_and_resumes(tmp_path, data_dir):
+    args = (
+        "-m", "+sweep=exponential_decay", "hydra.sweeper.n_trials=2", "hydra.sweeper.pack=2",
+        "hydra/sweeper/pruner=none", "trainer.epochs=200", "model._target_=tests.training.helpers.tiny_dense",
+    )  # fmt: skip
+    env = {"LRSWEEP_DATA_DIR": str(data_dir)}
+    with open(tmp_path / "sweep.log", "w") as output:
+        process = subprocess.Popen(
+            [LRSWEEP, *args], cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:  # both members mid-training: Ctrl-C
+        time.sleep(0.2)
+        epochs = _running_epochs(tmp_path / "lrsweep.db")
+        if len(epochs) == 2 and all(1 <= n <= 150 for n in epochs):
+            break
+    assert process.poll() is None, "the sweep ended before it could be interrupted mid-trial"
+    for _ in range(15):  # again after 8 s, as a user would (see test_sweeper's interrupt test)
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=8)
+            break
+    assert process.returncode != 0, (tmp_path / "sweep.log").read_text()[-3000:]
+    storage = f"sqlite:///{tmp_path / 'lrsweep.db'}"
+    trials = optuna.load_study(study_name="exponential_decay", storage=storage).trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 2  # both members, not only one
+    assert [t.user_attrs["fail_reason"] for t in trials] == ["interrupted"] * 2
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("exponential_decay")
+    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`lrsweep.role` = 'trial'")
+    assert sorted(r.data.tags["lrsweep.status"] for r in runs) == ["killed", "killed"]
+    assert {r.info.status for r in runs} == {"KILLED"}
+    for run in runs:  # each member's LR history holds at least the epochs it finished, none beyond its trace
+        lr = client.get_metric_history(run.info.run_id, "lr")
+        assert STEPS <= len(lr) < 200 * STEPS
+
+    done = run_lrsweep(*args, cwd=tmp_path, env=env, with_repo=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trials = optuna.load_study(study_name="exponential_decay", storage=storage).trials
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL", "COMPLETE", "COMPLETE"]
+    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`lrsweep.role` = 'trial'")
+    assert sorted(int(r.data.tags["optuna.trial_number"]) for r in runs) == [0, 1, 2, 3]
 
 
 class _PruneAt(keras.callbacks.Callback):
