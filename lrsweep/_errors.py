@@ -23,7 +23,27 @@ __all__ = [
 
 
 class LRSweepError(Exception):
-    """Base class of lrsweep's own errors."""
+    """Base class of lrsweep's own errors.
+
+    Each pickles whole, built again from the arguments it was raised with: a Hydra launcher that runs trials in
+    other processes (submitit, joblib) sends a trial's error back to the sweep as a pickle, and Python's default
+    (the class called with the message alone) fails on an error that takes more than a message.
+    """
+
+    _raised_with: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> LRSweepError:
+        self = super().__new__(cls, *args, **kwargs)
+        self._raised_with = (args, kwargs)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self._raised_with
+        return _rebuild, (type(self), args, kwargs), self.__dict__
+
+
+def _rebuild(cls: type[LRSweepError], args: tuple[Any, ...], kwargs: dict[str, Any]) -> LRSweepError:
+    return cls(*args, **kwargs)
 
 
 class ConfigError(LRSweepError, ValueError):
