@@ -36,9 +36,14 @@ def planned_pack(settings: SweepSettings, space: SearchSpace, launcher: Launcher
     from lrsweep._internals import is_basic_launcher
     from lrsweep.sweep.workers._devices import visible_accelerators
 
+    if settings.pack in (None, 1):
+        return 1  # off: no need to import Keras (seconds) to ask its backend before the cheaper checks
     gpus = len(visible_accelerators()) if settings.pack == "auto" else 0
-    pack = resolve_pack(settings, backend_name(), gpus)
-    check_pack(settings, pack, space, backend_name(), is_basic_launcher(launcher))
+    if settings.pack == "auto" and gpus == 0:
+        return 1
+    backend = backend_name()
+    pack = resolve_pack(settings, backend, gpus)
+    check_pack(settings, pack, space, backend, is_basic_launcher(launcher))
     return pack
 
 
