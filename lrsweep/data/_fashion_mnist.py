@@ -130,7 +130,9 @@ def load_fashion_mnist(
 
 
 def _download() -> dict[str, np.ndarray]:
-    import keras
+    from lrsweep._backend import load_keras
+
+    keras = load_keras()
 
     try:
         (x_train, y_train), (x_val, y_val) = keras.datasets.fashion_mnist.load_data()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lrsweep._backend import load_keras
 from lrsweep._errors import ConfigError, DatasetNotFoundError
 from lrsweep.data._dataset import Dataset, check_numeric, split_validation
 
@@ -126,7 +127,7 @@ def load_keras_dataset(
     axis; downloaded into ``~/.keras/datasets`` where the network allows."""
     if name not in KERAS_DATASETS:
         raise ConfigError("name", name, f"one of {list(KERAS_DATASETS)}")
-    import keras
+    keras = load_keras()
 
     module = getattr(keras.datasets, name)
     cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
@@ -182,7 +183,7 @@ def load_image_folder(
     if not images:
         allowed = f"a folder whose class sub-folders hold images ({', '.join(suffixes)}); {classes} hold none"
         raise ConfigError("path", path, allowed)
-    import keras
+    keras = load_keras()
 
     train, val = keras.utils.image_dataset_from_directory(
         str(folder),

@@ -20,7 +20,8 @@ def instantiate(node: Any, group: str, **kwargs: Any) -> Any:
     """``hydra.utils.instantiate(node, **kwargs)``; ``group`` names the node in errors (``model``, ``data``, …).
 
     Keras is imported first (quietly, see :func:`lrsweep._backend.load_keras`), so a factory that imports it
-    does not print the backend's start-up lines.
+    does not print the backend's start-up lines; lrsweep's own data loaders read their files without it (a bad
+    file is named in a second, not after the backend's import) and load it the same way where they need it.
 
     Raises:
         ConfigError: ``_target_`` is not an importable callable.
@@ -29,7 +30,8 @@ def instantiate(node: Any, group: str, **kwargs: Any) -> Any:
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate as hydra_instantiate
 
-    if group.partition(".")[0] not in _NO_KERAS:
+    target = node.get("_target_") if hasattr(node, "get") else None
+    if group.partition(".")[0] not in _NO_KERAS and not (group == "data" and str(target).startswith("lrsweep.")):
         from lrsweep._backend import load_keras
 
         load_keras()
@@ -41,7 +43,6 @@ def instantiate(node: Any, group: str, **kwargs: Any) -> Any:
             raise cause.under(group) from None
         if isinstance(cause, LRSweepError):
             raise cause from None
-        target = node.get("_target_") if hasattr(node, "get") else None
         if cause is None or isinstance(cause, ImportError):
             raise ConfigError(f"{group}._target_", target, "the dotted path of an importable callable") from None
         if isinstance(cause, ValueError | TypeError):  # e.g. Keras: "`momentum` must be a float between [0, 1]."

@@ -86,8 +86,8 @@ class PreparedTrial:
 def prepare_trial(
     config: DictConfig | Mapping[str, Any], dataset: Any = None, *, schedule: ScheduleParams | None = None
 ) -> PreparedTrial:
-    """Everything a trial does before it trains, in order: validate the config, resolve the names it compiles
-    with, load (or take) the data and check it against the loss, build the model on the data's shapes, check it
+    """Everything a trial does before it trains, in order: validate the config, load (or take) the data, resolve
+    the names it compiles with and check the data against the loss, build the model on the data's shapes, check it
     against the data, compile it and evaluate the first batches. Nothing is tracked or written.
 
     A warm trial (``trainer.reuse``) takes the process's compiled model (:mod:`lrsweep.training._warm`), reset to
@@ -101,8 +101,8 @@ def prepare_trial(
     config = as_config(config)
     schedule = schedule or validate(config)
     trainer = config.trainer
+    given, dataset = dataset is not None, _trial_dataset(config, dataset)  # a bad file is named before Keras loads
     compiled = resolve_compile(trainer, instantiate)
-    given, dataset = dataset is not None, _trial_dataset(config, dataset)
     check_targets(dataset, compiled["loss"])
     from lrsweep._backend import load_keras
 
