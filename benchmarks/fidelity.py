@@ -1,7 +1,7 @@
 """Early stopping, fair or not: one all-families study budget under several pruning rules, and what each stopped.
 
     python -m benchmarks.fidelity [--trials 25] [--epochs 3] [--train-size 10000] [--val-size 2000]
-                                  [--seeds 0 1 2] [--arms none median median_peak] [--out F] [--plot F]
+                                  [--seeds 0 1 2] [--arms none median median_peak budget sha] [--out F] [--plot F]
 
 Arms, each ``lrsweep -m +sweep=all_families`` as ``make sweep`` runs it (TPE, ``lr_range=auto``, the enqueued
 baselines), no MLflow, one trial at a time:
@@ -12,7 +12,10 @@ baselines), no MLflow, one trial at a time:
   peaked;
 - ``budget``: successive halving over whole schedules (``hydra.sweeper.rung_epochs=1``, no pruner): every sampled
   configuration first trains its whole schedule in one epoch, the best third of those run again in full. A short
-  run whose configuration was promoted is not counted as stopped.
+  run whose configuration was promoted is not counted as stopped;
+- ``sha``: Optuna's successive-halving pruner (``hydra/sweeper/pruner=successive_halving``: ``min_resource=1``,
+  ``reduction_factor=3``): at its first rung only a trial in the best third of those judged there goes on. The
+  rung is step 1, and a trial reports Keras' 0-based epoch as its step, so it is judged after its second epoch.
 
 For each arm: the median best over seeds, the wall time, the time it took to reach the ``none`` arm's median best
 (as a share of ``none``'s median wall time: the target is at most 0.6), and how often it stopped a configuration
@@ -42,6 +45,7 @@ ARMS: dict[str, list[str]] = {
     "median": ["hydra/sweeper/pruner=median"],
     "median_peak": ["hydra/sweeper/pruner=median", "hydra.sweeper.prune_from=peak"],
     "budget": ["hydra/sweeper/pruner=none", "hydra.sweeper.rung_epochs=1"],
+    "sha": ["hydra/sweeper/pruner=successive_halving"],
 }
 
 

@@ -25,17 +25,7 @@ def test_every_arm_runs_and_reports(tmp_path):
     tiny = ["--trials", "2", "--epochs", "1", "--train-size", "256", "--val-size", "128", "--seeds", "0"]
     tiny += ["--out", str(out), "--plot", str(png), "lr_find.num_steps=60"]
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.search",
-            *tiny,
-            "--out",
-            str(out),
-            "--plot",
-            str(png),
-            "lr_find.num_steps=60",
-        ],
+        [sys.executable, "-m", "benchmarks.search", *tiny],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -144,7 +144,10 @@ def test_four_workers_share_one_study_exactly(tmp_path, tracking_server, kind, k
             assert run.info.status == "FAILED"
             assert run.data.tags["optuna.fail_reason"].startswith("worker lost: no heartbeat")
         else:
-            assert all(t.state in DONE for t in trials), [(t.number, t.state.name, t.user_attrs) for t in trials]
+            states = [
+                (t.number, t.state.name, t.user_attrs.get("fail_reason"), t.user_attrs.get("worker")) for t in trials
+            ]
+            assert all(t.state in DONE for t in trials), states
 
         verdict = check(url, name, env)
         assert verdict.returncode == 0, verdict.stdout + verdict.stderr
