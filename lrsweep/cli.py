@@ -110,6 +110,9 @@ def main() -> None:
         print("lrsweep: error: " + " ".join(line.strip() for w in words for line in w.splitlines() if line.strip()),
               file=sys.stderr)  # fmt: skip
         sys.exit(2 if isinstance(error, ConfigCompositionException) else 1)
+    except KeyboardInterrupt:  # the sweep has said what it marked; a traceback would bury that line
+        print("lrsweep: interrupted", file=sys.stderr)
+        sys.exit(130)
     finally:
         release_composition_errors()
 

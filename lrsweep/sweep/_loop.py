@@ -24,6 +24,7 @@ from lrsweep.sweep.space._sample import sample, to_override
 from lrsweep.sweep.storage._heartbeat import fail_stale_trials
 from lrsweep.sweep.trials._outcome import Outcome
 from lrsweep.sweep.trials._queries import counts
+from lrsweep.sweep.trials._writer import ctrl_c_waits
 
 if TYPE_CHECKING:
     from lrsweep.sweep._progress import SweepProgress
@@ -69,11 +70,17 @@ def run_loop(session: SweepSession, slots: Slots, progress: SweepProgress) -> No
                 continue
             _collect(session, slots, progress, running, tally)
     except BaseException as error:
-        reason = "interrupted" if isinstance(error, KeyboardInterrupt) else f"the sweep stopped: {error}"
-        status = "killed" if isinstance(error, KeyboardInterrupt) else "failed"
-        for trial, run_id in [*running.values(), *starting]:
-            session.records.abandon(trial, run_id, reason, status)
-            session.heartbeats.remove(trial_id(trial))
+        interrupted = isinstance(error, KeyboardInterrupt)
+        reason = "interrupted" if interrupted else f"the sweep stopped: {error}"
+        status = "killed" if interrupted else "failed"
+        left = [*running.values(), *starting]
+        if interrupted and left:
+            trials = "1 running trial" if len(left) == 1 else f"{len(left)} running trials"
+            log.warning("interrupted: marking %s failed (interrupted); the same command resumes the study", trials)
+        with ctrl_c_waits():  # every one is marked, not only those before a second Ctrl-C
+            for trial, run_id in left:
+                session.records.abandon(trial, run_id, reason, status)
+                session.heartbeats.remove(trial_id(trial))
         raise
 
 
@@ -108,8 +115,9 @@ def _collect(session: SweepSession, slots: Slots, progress: SweepProgress, runni
     idle = len(running) < slots.size
     finished, _ = wait(running, timeout=session.settings.poll_s if idle else None, return_when=FIRST_COMPLETED)
     for future in finished:
-        trial, run_id = running.pop(future)
+        trial, run_id = running[future]
         state = _finish(session, trial, run_id, future.result(), progress)
+        del running[future]  # only once told: a sweep stopped meanwhile marks it failed, not leaves it RUNNING
         tally[0] += 1
         tally[1] += state == TrialState.FAIL
     ended, failed = tally

@@ -44,6 +44,7 @@ from lrsweep.sweep.space._grammar import SearchSpace, parse_space
 from lrsweep.sweep.storage._study import check_storage
 from lrsweep.sweep.storage._urls import default_storage
 from lrsweep.sweep.trials._queries import best, counts, front
+from lrsweep.sweep.trials._writer import ctrl_c_waits
 from lrsweep.sweep.workers._count import open_slots, own_workers, plan_workers
 from lrsweep.sweep.workers._devices import Accelerator, keep_off_accelerators, visible_accelerators
 from lrsweep.training import DryRun, dry_run, validate
@@ -172,9 +173,10 @@ class OptunaSweep:
             status = "killed"
             raise
         finally:
-            slots.close(cancel=status != "finished")
-            session.close()
-            _close_parent(session, status)
+            with ctrl_c_waits():  # a second Ctrl-C does not leave the members' or the study's runs open
+                slots.close(cancel=status != "finished")
+                session.close()
+                _close_parent(session, status)
         self._write_results(session)
         self._summary(session)
         return session.study

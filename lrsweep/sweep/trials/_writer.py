@@ -5,8 +5,11 @@ run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +26,31 @@ if TYPE_CHECKING:
     from lrsweep.sweep.storage._retry import Retry
     from lrsweep.tracking import StudyTracker
 
-__all__ = ["TrialRecords"]
+__all__ = ["TrialRecords", "ctrl_c_waits"]
 
 log = logging.getLogger("lrsweep.sweep")
+
+
+@contextlib.contextmanager
+def ctrl_c_waits() -> Iterator[None]:
+    """Within, Ctrl-C (SIGINT) waits until the block is done, then acts as it would have: a trial is never left
+    half-told (told in Optuna, its MLflow run still open) or, when the sweep stops, RUNNING beside trials marked
+    failed. Nested blocks pass a press outwards. Outside the main thread (where Python runs signal handlers) it
+    changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        if callable(previous):
+            previous(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt; an outer block records it
+        elif previous == signal.SIG_DFL:
+            raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
@@ -52,7 +77,13 @@ class TrialRecords:
         self, trial: Trial, run_id: str | None, outcomes: Sequence[Outcome]
     ) -> tuple[TrialState, Values | None, str | None]:
         """Tell Optuna how the trial ended and close its MLflow run; the state as told, the values as stored, and
-        the study's best so far as :func:`best_label` shows it."""
+        the study's best so far as :func:`best_label` shows it. A Ctrl-C meanwhile waits until both are written."""
+        with ctrl_c_waits():
+            return self._finish(trial, run_id, outcomes)
+
+    def _finish(
+        self, trial: Trial, run_id: str | None, outcomes: Sequence[Outcome]
+    ) -> tuple[TrialState, Values | None, str | None]:
         state, values, reason, attrs = combine(outcomes)
         told_values = list(values) if values is not None else None
         told = self.retry(lambda: self._tell(trial, attrs, values=told_values, state=state), "reporting a trial")
@@ -69,11 +100,16 @@ class TrialRecords:
         return state, stored, best_label(top, front_size)
 
     def abandon(self, trial: Trial, run_id: str | None, reason: str, status: str = "failed") -> None:
-        """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it."""
+        """Mark a trial that will not finish FAIL, so a re-run of the sweep replaces it; one this worker already
+        told (the sweep stopped as it was told) is left as told. A Ctrl-C meanwhile waits until both are written."""
         try:
-            self._tell(trial, {keys.TRIAL_FAIL_REASON: reason}, state=TrialState.FAIL)
-            if self.runs is not None and run_id is not None:
-                self.runs.finish_child(run_id, "FAIL", None, reason, status=status)
+            with ctrl_c_waits():
+                stored = stored_trial(self.study, trial_id(trial))
+                if stored.state.is_finished() and stored.user_attrs.get(keys.TRIAL_TOLD_BY) == self.worker:
+                    return
+                self._tell(trial, {keys.TRIAL_FAIL_REASON: reason}, state=TrialState.FAIL)
+                if self.runs is not None and run_id is not None:
+                    self.runs.finish_child(run_id, "FAIL", None, reason, status=status)
         except Exception as error:  # e.g. the storage is down: its heartbeat stops, another worker fails it
             log.warning("could not mark trial %d failed (%s)", trial.number, str(error).splitlines()[0])
 

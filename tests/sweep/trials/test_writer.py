@@ -3,6 +3,7 @@ calls (each a transaction; a round trip on a database server), and how it tells 
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import keras
@@ -15,7 +16,7 @@ import lrsweep
 from lrsweep import _keys as keys
 from lrsweep.sweep.job._pruning import OptunaPruning
 from lrsweep.sweep.trials._outcome import Outcome
-from lrsweep.sweep.trials._writer import TrialRecords
+from lrsweep.sweep.trials._writer import TrialRecords, ctrl_c_waits
 from lrsweep.training import setup_record
 
 MOST_WRITES_PER_TRIAL = 8  # what a sampled, untracked trial needs: 5 at its start, 2 at its end (one spare)
@@ -108,3 +109,47 @@ def test_seeds_are_one_trial_with_their_mean_and_spread(study):
     stored = study.trials[0]
     assert stored.user_attrs[keys.TRIAL_VALUES] == pytest.approx([0.6, 0.8])
     assert stored.user_attrs[keys.TRIAL_STD] == pytest.approx(np.std([0.6, 0.8], ddof=1))
+
+
+class CtrlCStorage(optuna.storages.RDBStorage):
+    """Optuna's own SQLite storage; the user presses Ctrl-C (a real SIGINT) as a trial's end is written."""
+
+    def set_trial_state_values(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
+        signal.raise_signal(signal.SIGINT)
+        return super().set_trial_state_values(trial_id, state, values)
+
+
+def test_ctrl_c_as_a_trial_is_told_waits_until_it_is_told(tmp_path):
+    study = optuna.create_study(storage=CtrlCStorage(f"sqlite:///{tmp_path / 'writer.db'}"), direction="maximize")
+    records = TrialRecords(study, None, no_retry, "host:1")
+    trial = study.ask()
+    records.start(trial, {keys.TRIAL_FAMILY: "constant"})
+    with pytest.raises(KeyboardInterrupt):
+        records.finish(trial, None, [Outcome(TrialState.COMPLETE, (0.5,))])
+    assert (study.trials[0].state, study.trials[0].value) == (TrialState.COMPLETE, 0.5)
+
+    second = study.ask()  # the sweep stopping: Ctrl-C again as it marks its running trials failed
+    with pytest.raises(KeyboardInterrupt):
+        records.abandon(second, None, "interrupted", "killed")
+    assert study.trials[1].state == TrialState.FAIL and study.trials[1].user_attrs["fail_reason"] == "interrupted"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_sweep_stopped_as_it_told_a_trial_leaves_it_as_told(study):
+    records = TrialRecords(study, None, no_retry, "host:1")
+    trial = study.ask()
+    records.start(trial, {keys.TRIAL_FAMILY: "constant"})
+    records.finish(trial, None, [Outcome(TrialState.COMPLETE, (0.5,))])
+    records.abandon(trial, None, "interrupted", "killed")
+    assert (study.trials[0].state, study.trials[0].value) == (TrialState.COMPLETE, 0.5)
+    assert "fail_reason" not in study.trials[0].user_attrs
+
+
+def test_ctrl_c_in_nested_blocks_raises_once_after_the_outer():
+    done = []
+    with pytest.raises(KeyboardInterrupt), ctrl_c_waits():
+        for n in range(3):
+            with ctrl_c_waits():
+                signal.raise_signal(signal.SIGINT)
+                done.append(n)
+    assert done == [0, 1, 2]

@@ -130,7 +130,9 @@ def test_an_interrupted_packed_sweep_ends_every_member_and_resumes(tmp_path, dat
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=8)
             break
-    assert process.returncode != 0, (tmp_path / "sweep.log").read_text()[-3000:]
+    log = (tmp_path / "sweep.log").read_text()
+    assert process.returncode != 0, log[-3000:]
+    assert "interrupted: marking 2 running trials failed (interrupted)" in log, log[-3000:]
     storage = f"sqlite:///{tmp_path / 'lrsweep.db'}"
     trials = optuna.load_study(study_name="exponential_decay", storage=storage).trials
     assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 2  # both members, not only one
