@@ -129,12 +129,12 @@ def range_test(config: DictConfig, *, dataset: Any = None) -> RangeTest:
     check_settings(settings)
     validate(config)
     trainer = config.trainer
-    keras = load_keras()
-    compiled = resolve_compile(trainer, instantiate)
-    if dataset is None:
+    if dataset is None:  # as a trial: a bad data file is named before the backend loads
         from lrsweep.training._data import trial_data
 
         dataset = trial_data(config.data, instantiate)
+    keras = load_keras()
+    compiled = resolve_compile(trainer, instantiate)
     check_targets(dataset, compiled["loss"])
     batch_size, seed = int(trainer.batch_size), int(trainer.seed)
     num_steps = steps_for(settings, dataset.steps_per_epoch(batch_size))
