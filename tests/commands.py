@@ -4,6 +4,7 @@ environment (the synthetic Fashion-MNIST of ``LRSWEEP_DATA_DIR``, no inherited M
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -28,3 +29,10 @@ def run_lrsweep(
     for name in unset:
         environment.pop(name, None)
     return subprocess.run([LRSWEEP, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+def at_a_terminal() -> None:
+    """``preexec_fn`` of a process a test presses Ctrl-C in: SIGINT at its default, as for a command typed at a
+    terminal, even where the suite was started in the background (a non-interactive shell's ``&`` ignores SIGINT,
+    every child inherits that, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.commands import LRSWEEP, run_lrsweep
+from tests.commands import LRSWEEP, at_a_terminal, run_lrsweep
 from tests.conftest import free_port
 from tests.servers import fresh_database
 
@@ -134,7 +134,9 @@ def test_interrupted_sweep_resumes_to_exactly_n_trials(tmp_path):
     args = ("+sweep=constant", "hydra.sweeper.n_trials=3", "trainer.epochs=30", "hydra/sweeper/pruner=none")
     log = tmp_path / "sweep.log"
     with open(log, "w") as output:
-        process = subprocess.Popen(command(*args), cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command(*args), cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT, preexec_fn=at_a_terminal
+        )
     deadline = time.monotonic() + 300
     # Wait until one trial is done and the next one is in its 30 epochs: Ctrl-C then lands mid-training (a wide
     # window: on a loaded 2-core machine a poll can miss a narrow one, and the sweep ends uninterrupted).

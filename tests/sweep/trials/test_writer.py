@@ -111,6 +111,14 @@ def test_seeds_are_one_trial_with_their_mean_and_spread(study):
     assert stored.user_attrs[keys.TRIAL_STD] == pytest.approx(np.std([0.6, 0.8], ddof=1))
 
 
+@pytest.fixture
+def ctrl_c():
+    """SIGINT raises KeyboardInterrupt, as at a terminal, even where the suite runs with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 class CtrlCStorage(optuna.storages.RDBStorage):
     """Optuna's own SQLite storage; the user presses Ctrl-C (a real SIGINT) as a trial's end is written."""
 
@@ -119,7 +127,7 @@ class CtrlCStorage(optuna.storages.RDBStorage):
         return super().set_trial_state_values(trial_id, state, values)
 
 
-def test_ctrl_c_as_a_trial_is_told_waits_until_it_is_told(tmp_path):
+def test_ctrl_c_as_a_trial_is_told_waits_until_it_is_told(tmp_path, ctrl_c):
     study = optuna.create_study(storage=CtrlCStorage(f"sqlite:///{tmp_path / 'writer.db'}"), direction="maximize")
     records = TrialRecords(study, None, no_retry, "host:1")
     trial = study.ask()
@@ -145,7 +153,7 @@ def test_a_sweep_stopped_as_it_told_a_trial_leaves_it_as_told(study):
     assert "fail_reason" not in study.trials[0].user_attrs
 
 
-def test_ctrl_c_in_nested_blocks_raises_once_after_the_outer():
+def test_ctrl_c_in_nested_blocks_raises_once_after_the_outer(ctrl_c):
     done = []
     with pytest.raises(KeyboardInterrupt), ctrl_c_waits():
         for n in range(3):

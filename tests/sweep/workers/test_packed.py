@@ -22,7 +22,7 @@ from lrsweep.schedules import lr_trace
 from lrsweep.sweep._packing import check_pack, resolve_pack
 from lrsweep.sweep._settings import SweepSettings
 from lrsweep.sweep.space._grammar import parse_space
-from tests.commands import LRSWEEP, ROOT, run_lrsweep
+from tests.commands import LRSWEEP, ROOT, at_a_terminal, run_lrsweep
 
 JAX = keras.backend.backend() == "jax"
 needs_jax = pytest.mark.skipif(not JAX, reason="packed trials vmap one JAX step: run with KERAS_BACKEND=jax")
@@ -116,7 +116,7 @@ def test_an_interrupted_packed_sweep_ends_every_member_and_resumes(tmp_path, dat
     with open(tmp_path / "sweep.log", "w") as output:
         process = subprocess.Popen(
             [LRSWEEP, *args], cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env}, preexec_fn=at_a_terminal,
         )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:  # both members mid-training: Ctrl-C
